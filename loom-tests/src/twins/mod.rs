@@ -1,0 +1,7 @@
+//! Deliberately broken twins of the workspace's protocols.
+//!
+//! Each twin keeps the real protocol's shape and breaks exactly one thing,
+//! named in its module header. They exist only so that the models can prove
+//! they catch that bug; nothing outside `tests/` uses them.
+
+pub mod oneshot;
