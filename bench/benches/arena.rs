@@ -1,0 +1,2 @@
+//! Criterion benches for arena: placeholder until that part lands.
+fn main() {}
