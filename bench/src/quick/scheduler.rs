@@ -1,0 +1,148 @@
+//! Scheduler rows of the quick report: goro vs tokio multi_thread vs std,
+//! 2 workers, per-operation medians of alternating rounds.
+
+use super::{Cell, Contender, Row, Table, alternate};
+use crate::{sched_std, tokio_shapes};
+
+/// Worker threads for every runtime, as in the issue's shapes.
+pub const WORKERS: usize = 2;
+/// Timed rounds per shape (after one warm-up iteration each).
+pub const ROUNDS: usize = 9;
+
+/// The goro column; `None` until goro's scheduler adapter is wired in.
+const GORO_BUILT: bool = false;
+
+/// Column order of the scheduler table.
+const COLUMNS: [&str; 3] = ["goro", "tokio", "std threads"];
+
+/// Measures every scheduler shape and the idle-task memory; `live_bytes`
+/// reads the binary's counting allocator.
+pub fn tables(live_bytes: fn() -> u64) -> Vec<Table> {
+    let tokio_rt = tokio_shapes::runtime(WORKERS);
+    let pool = sched_std::MutexPool::new(WORKERS);
+
+    // Each entry: shape name, the tokio iteration, the std iteration if
+    // there is a meaningful one.
+    type Run<'a> = Box<dyn FnMut() -> u64 + 'a>;
+    let shapes: Vec<(&str, Run<'_>, Option<Run<'_>>)> = vec![
+        (
+            "spawn_many_local",
+            Box::new(|| tokio_shapes::spawn_many_local(&tokio_rt)),
+            Some(Box::new(sched_std::spawn_join)),
+        ),
+        (
+            "spawn_many_from_worker",
+            Box::new(|| tokio_shapes::spawn_many_from_worker(&tokio_rt)),
+            Some(Box::new(sched_std::spawn_join)),
+        ),
+        (
+            "spawn_many_remote_idle",
+            Box::new(|| tokio_shapes::spawn_many_remote_idle(&tokio_rt)),
+            Some(Box::new(|| pool.run_many(crate::sched_shapes::NUM_SPAWN))),
+        ),
+        (
+            "spawn_many_remote_busy1",
+            Box::new(|| tokio_shapes::spawn_many_remote_busy1(&tokio_rt, WORKERS)),
+            None,
+        ),
+        (
+            "spawn_many_remote_busy2",
+            Box::new(|| tokio_shapes::spawn_many_remote_busy2(&tokio_rt, WORKERS)),
+            None,
+        ),
+        (
+            "yield_many",
+            Box::new(|| tokio_shapes::yield_many(&tokio_rt)),
+            Some(Box::new(sched_std::yield_many)),
+        ),
+        (
+            "ping_pong",
+            Box::new(|| tokio_shapes::ping_pong(&tokio_rt)),
+            None,
+        ),
+        (
+            "ping_pong_serial",
+            Box::new(|| tokio_shapes::ping_pong_serial(&tokio_rt)),
+            Some(Box::new(|| sched_std::ping_pong_serial(200))),
+        ),
+        (
+            "chained_spawn",
+            Box::new(|| tokio_shapes::chained_spawn(&tokio_rt)),
+            Some(Box::new(sched_std::chained_spawn)),
+        ),
+    ];
+
+    let mut rows = Vec::new();
+    for (shape, tokio_run, std_run) in shapes {
+        let mut contenders = vec![Contender {
+            name: "tokio",
+            run: tokio_run,
+        }];
+        let has_std = std_run.is_some();
+        if let Some(run) = std_run {
+            contenders.push(Contender {
+                name: "std threads",
+                run,
+            });
+        }
+        let medians = alternate(&mut contenders, ROUNDS);
+        let goro = if GORO_BUILT {
+            unreachable!("goro adapter not wired yet")
+        } else {
+            Cell::NotBuilt
+        };
+        let std_cell = if has_std {
+            Cell::Value(medians[1])
+        } else {
+            Cell::NotApplicable
+        };
+        rows.push(Row {
+            shape: shape.to_string(),
+            cells: vec![goro, Cell::Value(medians[0]), std_cell],
+        });
+    }
+
+    let (heap, rss) = tokio_shapes::idle_task_memory(&tokio_rt, live_bytes);
+    let memory = Table {
+        title: format!(
+            "Memory per idle task ({} tasks awaiting a Notify)",
+            crate::sched_shapes::NUM_IDLE_TASKS
+        ),
+        unit: "bytes/task".into(),
+        columns: vec!["goro".into(), "tokio".into()],
+        ratios: vec![(0, 1)],
+        rows: vec![
+            Row {
+                shape: "heap (counting allocator)".into(),
+                cells: vec![Cell::NotBuilt, Cell::Value(heap)],
+            },
+            Row {
+                shape: "RSS".into(),
+                cells: vec![Cell::NotBuilt, Cell::Value(rss)],
+            },
+        ],
+        notes: vec!["Targets: goro ≤ 192 B heap and ≤ 256 B RSS per idle task.".into()],
+    };
+
+    let time = Table {
+        title: format!("Scheduler, {WORKERS} workers"),
+        unit: "ns/op, wall clock, median".into(),
+        columns: COLUMNS.iter().map(|s| s.to_string()).collect(),
+        ratios: vec![(0, 1)],
+        rows,
+        notes: vec![
+            format!(
+                "Median of {ROUNDS} rounds; contenders alternate within each round. \
+                 An op is one task (spawn shapes), one yield, one ping-pong pair or one round trip."
+            ),
+            "std threads: spawn shapes = OS thread spawn+join; remote_idle = a 2-thread \
+             Mutex<mpsc::Receiver> pool; yield_many = sched_yield on 200 threads; \
+             ping_pong_serial = two threads over std mpsc; chained_spawn = each thread spawns the next."
+                .into(),
+            "Targets (goro ÷ tokio): spawn shapes ≤ 0.5, remote_idle ≤ 0.7, remote_busy2 ≤ 0.1, \
+             yield_many ≤ 1.2, ping_pong ≤ 0.9, ping_pong_serial ≤ 0.8."
+                .into(),
+        ],
+    };
+    vec![time, memory]
+}
