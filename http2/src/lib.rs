@@ -1,4 +1,4 @@
 //! goro-http2: HTTP/2 (RFC 9113) with HPACK (RFC 7541), a sans-IO core and
 //! servers on goro and on tokio.
-//!
-//! Work in progress: the codec and server land with their own issue.
+
+pub mod hpack;
