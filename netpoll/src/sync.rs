@@ -85,3 +85,24 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// A once-initialised cell for process-wide facts (the io_uring probe). It is
+/// std's in both builds: the probe talks to the kernel and is never part of a
+/// loom model.
+pub(crate) use std::sync::OnceLock;
+
+/// Stores `value` with release ordering into a `u16` that the kernel reads
+/// (the tail of a provided-buffer ring).
+///
+/// Kernel-shared memory is outside any loom model, so this is std's atomic in
+/// both builds.
+///
+/// # Safety
+///
+/// `ptr` must be valid, 2-byte aligned, and only ever accessed atomically
+/// while this store can run.
+pub(crate) unsafe fn store_release_u16(ptr: *mut u16, value: u16) {
+    // SAFETY: the caller guarantees validity, alignment and atomic-only access.
+    let tail = unsafe { std::sync::atomic::AtomicU16::from_ptr(ptr) };
+    tail.store(value, std::sync::atomic::Ordering::Release);
+}

@@ -1,0 +1,352 @@
+//! Operations: each defined once, in its own file, with an io_uring form
+//! (the SQE it becomes) and an epoll form (the non-blocking system call the
+//! epoll backend runs when the descriptor is ready). This is monoio's
+//! `driver/op/` pattern.
+//!
+//! Every form receives the operation by `&mut`: the operation lives in the
+//! poller's table (see `table.rs`) from submit to its final completion, so
+//! the buffers the kernel reads or writes stay put even if the submitter
+//! loses interest.
+
+mod accept;
+mod addr;
+mod close;
+mod connect;
+mod poll;
+mod read;
+mod recv;
+mod recv_multi;
+mod send;
+mod send_vectored;
+mod timeout;
+mod write;
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use io_uring::squeue;
+
+use crate::bufring::BufRing;
+use crate::table::OpId;
+
+/// What the caller gets back for an operation (or one shot of a multishot
+/// operation). Buffers given to an operation always come back here.
+#[derive(Debug)]
+pub enum Output {
+    /// Nothing to hand back (connect, close, timeout, a cancelled accept).
+    None,
+    /// The operation's buffer. For reads its length grew by the bytes read;
+    /// for writes it is unchanged. Multishot receives carry a fresh buffer
+    /// holding exactly the bytes of that shot.
+    Buf(Vec<u8>),
+    /// The buffers of a vectored send, unchanged.
+    Bufs(Vec<Vec<u8>>),
+    /// An accepted connection (non-blocking, close-on-exec).
+    Socket(OwnedFd),
+    /// A readiness event.
+    Ready(Readiness),
+}
+
+impl Output {
+    /// The buffer, if this output carries one.
+    pub fn into_buf(self) -> Option<Vec<u8>> {
+        match self {
+            Output::Buf(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// One finished operation, or one shot of a multishot operation.
+#[derive(Debug)]
+pub struct Completion {
+    /// The token given at submit.
+    pub token: u64,
+    /// The operation's id.
+    pub id: OpId,
+    /// Bytes transferred, the accepted descriptor, readiness bits, or 0; an
+    /// error as the kernel reported it (`ECANCELED` for a cancelled one).
+    pub result: io::Result<usize>,
+    /// `true` if this operation will complete again (multishot).
+    pub more: bool,
+    /// Buffers, descriptors or readiness handed back.
+    pub output: Output,
+}
+
+/// The readiness a registration or poll operation waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interest(u32);
+
+impl Interest {
+    /// Readable, including the peer's half-close.
+    pub const READABLE: Interest = Interest((libc::POLLIN | libc::POLLRDHUP) as u32);
+    /// Writable.
+    pub const WRITABLE: Interest = Interest(libc::POLLOUT as u32);
+    /// Both.
+    pub const BOTH: Interest = Interest((libc::POLLIN | libc::POLLRDHUP | libc::POLLOUT) as u32);
+
+    pub(crate) fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+/// Readiness reported for a descriptor (poll(2) bits; epoll uses the same).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Readiness(pub(crate) u32);
+
+impl Readiness {
+    /// Data (or EOF, or an error) can be read.
+    pub fn is_readable(self) -> bool {
+        self.0 & (libc::POLLIN | libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as u32 != 0
+    }
+    /// Data can be written (or the write would fail at once).
+    pub fn is_writable(self) -> bool {
+        self.0 & (libc::POLLOUT | libc::POLLHUP | libc::POLLERR) as u32 != 0
+    }
+    /// The peer closed its side, or the descriptor hung up.
+    pub fn is_hup(self) -> bool {
+        self.0 & (libc::POLLRDHUP | libc::POLLHUP) as u32 != 0
+    }
+    /// An error is pending on the descriptor.
+    pub fn is_error(self) -> bool {
+        self.0 & libc::POLLERR as u32 != 0
+    }
+    /// The raw bits.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+/// An operation to submit to a [`Poller`](crate::Poller).
+///
+/// Descriptors are borrowed by number: the caller keeps them open until the
+/// operation completes (or passes ownership to [`Op::close`]). Sockets and
+/// pipes must be non-blocking, which the epoll backend needs and io_uring
+/// tolerates.
+#[derive(Debug)]
+pub struct Op(pub(crate) OpKind);
+
+#[derive(Debug)]
+pub(crate) enum OpKind {
+    Accept(accept::Accept),
+    Connect(connect::Connect),
+    Recv(recv::Recv),
+    RecvMulti(recv_multi::RecvMulti),
+    Send(send::Send),
+    SendVectored(send_vectored::SendVectored),
+    Read(read::Read),
+    Write(write::Write),
+    Close(close::Close),
+    Timeout(timeout::Timeout),
+    Poll(poll::PollOp),
+}
+
+impl Op {
+    /// Accepts one connection on a listening socket.
+    pub fn accept(listener: RawFd) -> Op {
+        Op(OpKind::Accept(accept::Accept::new(listener, false)))
+    }
+    /// Accepts connections until cancelled: one completion (with `more`) per
+    /// connection. Multishot `ACCEPT` on io_uring.
+    pub fn accept_multi(listener: RawFd) -> Op {
+        Op(OpKind::Accept(accept::Accept::new(listener, true)))
+    }
+    /// Connects a non-blocking socket to `addr`.
+    pub fn connect(socket: RawFd, addr: SocketAddr) -> Op {
+        Op(OpKind::Connect(connect::Connect::new(socket, addr)))
+    }
+    /// Receives into the spare capacity of `buf` (`buf.capacity() - buf.len()`
+    /// bytes at most). `Ok(0)` is end of stream.
+    pub fn recv(socket: RawFd, buf: Vec<u8>) -> Op {
+        Op(OpKind::Recv(recv::Recv::new(socket, buf)))
+    }
+    /// Receives until cancelled or end of stream, taking a buffer from the
+    /// poller's buffer ring per shot (configure it with
+    /// [`Builder::buffer_ring`](crate::Builder::buffer_ring)): an idle
+    /// connection holds no receive buffer. Each completion carries the bytes
+    /// in a fresh `Vec`.
+    pub fn recv_multi(socket: RawFd) -> Op {
+        Op(OpKind::RecvMulti(recv_multi::RecvMulti::new(socket)))
+    }
+    /// Sends `buf`; may send less than all of it (see the result).
+    pub fn send(socket: RawFd, buf: Vec<u8>) -> Op {
+        Op(OpKind::Send(send::Send::new(socket, buf)))
+    }
+    /// Sends the buffers in order with one `sendmsg` (a frame header and its
+    /// payload, without copying them together); may send less than all.
+    pub fn send_vectored(socket: RawFd, bufs: Vec<Vec<u8>>) -> Op {
+        Op(OpKind::SendVectored(send_vectored::SendVectored::new(
+            socket, bufs,
+        )))
+    }
+    /// Reads into the spare capacity of `buf`, at `offset` for files or at
+    /// the current position (`None`, pipes and files).
+    pub fn read(fd: RawFd, buf: Vec<u8>, offset: Option<u64>) -> Op {
+        Op(OpKind::Read(read::Read::new(fd, buf, offset)))
+    }
+    /// Writes `buf`, at `offset` or the current position.
+    pub fn write(fd: RawFd, buf: Vec<u8>, offset: Option<u64>) -> Op {
+        Op(OpKind::Write(write::Write::new(fd, buf, offset)))
+    }
+    /// Closes `fd`. On epoll, operations still queued on it complete with
+    /// `ECANCELED` first.
+    pub fn close(fd: OwnedFd) -> Op {
+        Op(OpKind::Close(close::Close::new(fd.into_raw_fd())))
+    }
+    /// Completes with `Ok(0)` after `after`.
+    pub fn timeout(after: Duration) -> Op {
+        Op(OpKind::Timeout(timeout::Timeout::new(after)))
+    }
+    /// Completes once `fd` is ready for `interest` (one shot).
+    pub fn poll(fd: RawFd, interest: Interest) -> Op {
+        Op(OpKind::Poll(poll::PollOp::new(fd, interest, false)))
+    }
+    /// Reports readiness edges for `fd` until cancelled (what
+    /// [`Poller::register`](crate::Poller::register) submits).
+    pub fn poll_multi(fd: RawFd, interest: Interest) -> Op {
+        Op(OpKind::Poll(poll::PollOp::new(fd, interest, true)))
+    }
+}
+
+/// The epoll form's verdict.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    /// The operation is finished with this result.
+    Done(io::Result<usize>),
+    /// A multishot operation produced one shot and may produce more.
+    Shot(io::Result<usize>, Output),
+    /// Not ready: queue the operation on this side of the descriptor.
+    Again(Side),
+}
+
+/// Which readiness an operation waits for on epoll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Read,
+    Write,
+}
+
+/// Runs a non-blocking system call, retrying on EINTR; EAGAIN means `Again`.
+pub(crate) fn attempt(side: Side, mut call: impl FnMut() -> isize) -> Attempt {
+    loop {
+        let ret = call();
+        if ret >= 0 {
+            return Attempt::Done(Ok(ret as usize));
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN) => return Attempt::Again(side),
+            _ => return Attempt::Done(Err(err)),
+        }
+    }
+}
+
+/// A CQE result as an `io::Result`.
+pub(crate) fn cqe_result(res: i32) -> io::Result<usize> {
+    if res < 0 {
+        Err(io::Error::from_raw_os_error(-res))
+    } else {
+        Ok(res as usize)
+    }
+}
+
+/// Context for building SQEs.
+pub(crate) struct UringCtx {
+    pub(crate) buf_group: Option<u16>,
+}
+
+/// Context for epoll attempts.
+pub(crate) struct EpollCtx<'a> {
+    pub(crate) scratch: &'a mut [u8],
+}
+
+impl OpKind {
+    /// The descriptor the operation waits on (none for timeouts).
+    pub(crate) fn fd(&self) -> Option<RawFd> {
+        Some(match self {
+            OpKind::Accept(o) => o.fd,
+            OpKind::Connect(o) => o.fd,
+            OpKind::Recv(o) => o.fd,
+            OpKind::RecvMulti(o) => o.fd,
+            OpKind::Send(o) => o.fd,
+            OpKind::SendVectored(o) => o.fd,
+            OpKind::Read(o) => o.fd,
+            OpKind::Write(o) => o.fd,
+            OpKind::Close(o) => o.fd,
+            OpKind::Poll(o) => o.fd,
+            OpKind::Timeout(_) => return None,
+        })
+    }
+
+    pub(crate) fn is_multishot(&self) -> bool {
+        match self {
+            OpKind::Accept(o) => o.multi,
+            OpKind::Poll(o) => o.multi,
+            OpKind::RecvMulti(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The io_uring form.
+    pub(crate) fn sqe(&mut self, ctx: &UringCtx) -> io::Result<squeue::Entry> {
+        Ok(match self {
+            OpKind::Accept(o) => o.sqe(),
+            OpKind::Connect(o) => o.sqe(),
+            OpKind::Recv(o) => o.sqe(),
+            OpKind::RecvMulti(o) => o.sqe(ctx)?,
+            OpKind::Send(o) => o.sqe(),
+            OpKind::SendVectored(o) => o.sqe(),
+            OpKind::Read(o) => o.sqe(),
+            OpKind::Write(o) => o.sqe(),
+            OpKind::Close(o) => o.sqe(),
+            OpKind::Timeout(o) => o.sqe(),
+            OpKind::Poll(o) => o.sqe(),
+        })
+    }
+
+    /// The epoll form. Timeouts never get here (the timer heap runs them).
+    pub(crate) fn attempt(&mut self, ctx: &mut EpollCtx<'_>) -> Attempt {
+        match self {
+            OpKind::Accept(o) => o.attempt(),
+            OpKind::Connect(o) => o.attempt(),
+            OpKind::Recv(o) => o.attempt(),
+            OpKind::RecvMulti(o) => o.attempt(ctx),
+            OpKind::Send(o) => o.attempt(),
+            OpKind::SendVectored(o) => o.attempt(),
+            OpKind::Read(o) => o.attempt(),
+            OpKind::Write(o) => o.attempt(),
+            OpKind::Close(o) => o.attempt(),
+            OpKind::Poll(o) => o.attempt(),
+            OpKind::Timeout(_) => Attempt::Done(Ok(0)),
+        }
+    }
+
+    /// Turns a finished operation and its result into what the caller gets.
+    /// `res` may be adjusted (a timeout's ETIME is its success).
+    pub(crate) fn finish(self, res: io::Result<usize>) -> (io::Result<usize>, Output) {
+        match self {
+            OpKind::Accept(o) => o.finish(res),
+            OpKind::Recv(o) => o.finish(res),
+            OpKind::Read(o) => o.finish(res),
+            OpKind::Send(o) => (res, Output::Buf(o.buf)),
+            OpKind::Write(o) => (res, Output::Buf(o.buf)),
+            OpKind::SendVectored(o) => (res, Output::Bufs(o.into_bufs())),
+            OpKind::Timeout(_) => (timeout::finish(res), Output::None),
+            OpKind::Poll(_) => poll::finish(res),
+            OpKind::Connect(_) | OpKind::Close(_) | OpKind::RecvMulti(_) => (res, Output::None),
+        }
+    }
+
+    /// One shot of a multishot operation, from its CQE.
+    pub(crate) fn shot(&mut self, res: i32, flags: u32, ring: Option<&mut BufRing>) -> Output {
+        match self {
+            OpKind::Accept(_) if res >= 0 => accept::socket(res),
+            OpKind::Poll(_) if res >= 0 => Output::Ready(Readiness(res as u32)),
+            OpKind::RecvMulti(_) => recv_multi::shot(res, flags, ring),
+            _ => Output::None,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Readiness poll: one shot, or multishot for registrations (edge-triggered
+//! on both backends: `POLL_ADD` multishot is `EPOLLET` underneath).
+
+use std::io;
+use std::os::fd::RawFd;
+
+use io_uring::{opcode, squeue, types::Fd};
+
+use super::{Attempt, Interest, Output, Readiness};
+
+#[derive(Debug)]
+pub(crate) struct PollOp {
+    pub(crate) fd: RawFd,
+    pub(crate) interest: Interest,
+    pub(crate) multi: bool,
+}
+
+impl PollOp {
+    pub(crate) fn new(fd: RawFd, interest: Interest, multi: bool) -> PollOp {
+        PollOp {
+            fd,
+            interest,
+            multi,
+        }
+    }
+
+    /// io_uring form.
+    pub(crate) fn sqe(&mut self) -> squeue::Entry {
+        opcode::PollAdd::new(Fd(self.fd), self.interest.bits())
+            .multi(self.multi)
+            .build()
+    }
+
+    /// epoll form, at submit: is the descriptor ready right now? (An fd that
+    /// is already registered gets no new edge for old readiness.)
+    pub(crate) fn attempt(&mut self) -> Attempt {
+        let mut pfd = libc::pollfd {
+            fd: self.fd,
+            events: self.interest.bits() as i16,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, zero timeout.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n < 0 {
+            return Attempt::Done(Err(io::Error::last_os_error()));
+        }
+        if n == 0 {
+            // Side is not used for watchers; the driver files them apart.
+            return Attempt::Again(super::Side::Read);
+        }
+        let bits = pfd.revents as u16 as u32;
+        if self.multi {
+            Attempt::Shot(Ok(bits as usize), Output::Ready(Readiness(bits)))
+        } else {
+            Attempt::Done(Ok(bits as usize))
+        }
+    }
+
+    /// Whether epoll's event bits concern this watcher.
+    pub(crate) fn wants(&self, events: u32) -> bool {
+        let err = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
+        events & (self.interest.bits() | err) != 0
+    }
+}
+
+pub(crate) fn finish(res: io::Result<usize>) -> (io::Result<usize>, Output) {
+    match res {
+        Ok(bits) => (Ok(bits), Output::Ready(Readiness(bits as u32))),
+        Err(e) => (Err(e), Output::None),
+    }
+}
