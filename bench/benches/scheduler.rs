@@ -3,6 +3,9 @@
 //! scheduler adapter exists). Shapes are defined once in
 //! `goro_bench::sched_shapes`.
 
+// criterion_group! expands to an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use goro_bench::{sched_shapes, sched_std, tokio_shapes};
 
