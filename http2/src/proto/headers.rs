@@ -1,0 +1,185 @@
+//! Request and trailer validation (RFC 9113 §8.2, §8.3): turns decoded
+//! fields into an `http::Request`, or says the message is malformed, which
+//! the connection answers with RST_STREAM(PROTOCOL_ERROR) (§8.1.1).
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery};
+use http::{Method, Request, Uri};
+
+use crate::hpack::Header;
+
+/// Why a request or trailer section is malformed (§8.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// A field name with uppercase or non-token characters, or empty (§8.2.1).
+    BadName,
+    /// A field value with NUL, CR, LF, or surrounding whitespace (§8.2.1).
+    BadValue,
+    /// A connection-specific field, or TE other than "trailers" (§8.2.2).
+    ConnectionSpecific,
+    /// Pseudo-header after a regular field, unknown, repeated, or in trailers (§8.3).
+    BadPseudo,
+    /// :method, :scheme or :path missing, or :path empty or not origin-form (§8.3.1).
+    MissingPseudo,
+    /// A :method, :authority or :path that `http` cannot represent.
+    BadUri,
+    /// content-length not a number, or repeated with different values (§8.1.1).
+    BadContentLength,
+}
+
+/// A request head and its declared body length.
+pub struct RequestHead {
+    pub request: Request<()>,
+    pub content_length: Option<u64>,
+}
+
+fn check_name(name: &[u8]) -> Result<(), Malformed> {
+    // §8.2.1: no uppercase, no controls, no space, no 0x7f-0xff; then the
+    // token check of `http` rejects the remaining separators.
+    if name.is_empty()
+        || name
+            .iter()
+            .any(|&b| b.is_ascii_uppercase() || !(0x21..0x7f).contains(&b))
+    {
+        return Err(Malformed::BadName);
+    }
+    Ok(())
+}
+
+fn value(v: Bytes) -> Result<HeaderValue, Malformed> {
+    if let (Some(first), Some(last)) = (v.first(), v.last()) {
+        if matches!(first, b' ' | b'\t') || matches!(last, b' ' | b'\t') {
+            return Err(Malformed::BadValue);
+        }
+    }
+    // Rejects NUL, CR, LF and other controls except HTAB.
+    HeaderValue::from_maybe_shared(v).map_err(|_| Malformed::BadValue)
+}
+
+fn is_connection_specific(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"connection" | b"proxy-connection" | b"keep-alive" | b"transfer-encoding" | b"upgrade"
+    )
+}
+
+/// Adds regular fields to `map`, enforcing §8.2; returns content-length.
+fn regular(map: &mut HeaderMap, h: Header) -> Result<(), Malformed> {
+    check_name(&h.name)?;
+    if is_connection_specific(&h.name) {
+        return Err(Malformed::ConnectionSpecific);
+    }
+    if &h.name[..] == b"te" && &h.value[..] != b"trailers" {
+        return Err(Malformed::ConnectionSpecific);
+    }
+    let name = HeaderName::from_bytes(&h.name).map_err(|_| Malformed::BadName)?;
+    let mut v = value(h.value)?;
+    v.set_sensitive(h.sensitive);
+    map.append(name, v);
+    Ok(())
+}
+
+fn content_length(map: &HeaderMap) -> Result<Option<u64>, Malformed> {
+    let mut found = None;
+    for v in map.get_all(http::header::CONTENT_LENGTH) {
+        let s = v.as_bytes();
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return Err(Malformed::BadContentLength);
+        }
+        let n: u64 = std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(Malformed::BadContentLength)?;
+        if found.is_some_and(|f| f != n) {
+            return Err(Malformed::BadContentLength);
+        }
+        found = Some(n);
+    }
+    Ok(found)
+}
+
+/// Builds a request from a complete, decoded header block.
+pub fn request(fields: Vec<Header>) -> Result<RequestHead, Malformed> {
+    let (mut method, mut scheme, mut authority, mut path) = (None, None, None, None);
+    let mut map = HeaderMap::with_capacity(fields.len());
+    let mut regular_seen = false;
+    for h in fields {
+        if h.name.first() == Some(&b':') {
+            if regular_seen {
+                return Err(Malformed::BadPseudo);
+            }
+            let slot = match &h.name[..] {
+                b":method" => &mut method,
+                b":scheme" => &mut scheme,
+                b":authority" => &mut authority,
+                b":path" => &mut path,
+                _ => return Err(Malformed::BadPseudo),
+            };
+            if slot.replace(h.value).is_some() {
+                return Err(Malformed::BadPseudo);
+            }
+        } else {
+            regular_seen = true;
+            regular(&mut map, h)?;
+        }
+    }
+    let method = method.ok_or(Malformed::MissingPseudo)?;
+    let method = Method::from_bytes(&method).map_err(|_| Malformed::BadUri)?;
+    let mut uri = Uri::builder();
+    if method == Method::CONNECT {
+        // §8.5: only :method and :authority.
+        if scheme.is_some() || path.is_some() {
+            return Err(Malformed::BadPseudo);
+        }
+        let authority = authority.ok_or(Malformed::MissingPseudo)?;
+        uri =
+            uri.authority(Authority::from_maybe_shared(authority).map_err(|_| Malformed::BadUri)?);
+    } else {
+        let scheme = scheme.ok_or(Malformed::MissingPseudo)?;
+        let path = path.ok_or(Malformed::MissingPseudo)?;
+        let origin_form = path.first() == Some(&b'/');
+        let asterisk = &path[..] == b"*" && method == Method::OPTIONS;
+        if !(origin_form || asterisk) {
+            return Err(Malformed::MissingPseudo);
+        }
+        if let Some(a) = authority.or_else(|| {
+            map.get(http::header::HOST)
+                .map(|h| Bytes::copy_from_slice(h.as_bytes()))
+        }) {
+            let a = Authority::from_maybe_shared(a).map_err(|_| Malformed::BadUri)?;
+            uri = uri.scheme(&scheme[..]).authority(a);
+        }
+        uri = uri
+            .path_and_query(PathAndQuery::from_maybe_shared(path).map_err(|_| Malformed::BadUri)?);
+    }
+    let uri = uri.build().map_err(|_| Malformed::BadUri)?;
+    let content_length = content_length(&map)?;
+    let mut request = Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = http::Version::HTTP_2;
+    *request.headers_mut() = map;
+    Ok(RequestHead {
+        request,
+        content_length,
+    })
+}
+
+/// Builds a trailer section (§8.1): regular fields only.
+pub fn trailers(fields: Vec<Header>) -> Result<HeaderMap, Malformed> {
+    let mut map = HeaderMap::with_capacity(fields.len());
+    for h in fields {
+        if h.name.first() == Some(&b':') {
+            return Err(Malformed::BadPseudo);
+        }
+        regular(&mut map, h)?;
+    }
+    Ok(map)
+}
+
+/// True for fields a response must not carry over HTTP/2 (§8.2.2); the
+/// encoder drops them rather than send a malformed response.
+pub fn skip_in_response(name: &HeaderName) -> bool {
+    is_connection_specific(name.as_str().as_bytes())
+}

@@ -1,0 +1,174 @@
+//! Server configuration: every limit the connection enforces, with safe
+//! defaults, and the attack each one stops (see docs/http2.md).
+
+use std::time::{Duration, Instant};
+
+use crate::frame::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, MAX_MAX_FRAME_SIZE, MAX_WINDOW};
+use crate::proto::Connection;
+
+/// The limits and settings of a server connection. Built by [`Builder`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) max_concurrent_streams: u32,
+    pub(crate) initial_stream_window: u32,
+    pub(crate) initial_connection_window: u32,
+    pub(crate) max_frame_size: u32,
+    pub(crate) max_header_list_size: u32,
+    pub(crate) header_table_size: u32,
+    pub(crate) max_continuation_frames: u32,
+    pub(crate) max_pending_accept_reset_streams: usize,
+    pub(crate) max_local_error_resets: usize,
+    pub(crate) max_queued_control_frames: usize,
+    pub(crate) max_empty_frames: u32,
+    pub(crate) max_send_buffer_size: usize,
+    pub(crate) preface_timeout: Duration,
+    pub(crate) settings_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_concurrent_streams: 100,
+            initial_stream_window: 256 * 1024,
+            initial_connection_window: 1024 * 1024,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            max_header_list_size: 64 * 1024,
+            header_table_size: 4096,
+            max_continuation_frames: 16,
+            max_pending_accept_reset_streams: 20,
+            max_local_error_resets: 1024,
+            max_queued_control_frames: 1000,
+            max_empty_frames: 100,
+            max_send_buffer_size: 400 * 1024,
+            preface_timeout: Duration::from_secs(10),
+            settings_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Builds server connections with chosen limits.
+///
+/// ```
+/// use std::time::Instant;
+/// let conn = goro_http2::server::Builder::new()
+///     .max_concurrent_streams(250)
+///     .max_header_list_size(16 << 10)
+///     .connection(Instant::now());
+/// assert!(!conn.is_closed());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    cfg: Config,
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, v: $ty) -> Self {
+            self.cfg.$name = v;
+            self
+        }
+    };
+}
+
+impl Builder {
+    /// A builder with the safe defaults.
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    setter!(
+        /// SETTINGS_MAX_CONCURRENT_STREAMS (default 100). More open streams
+        /// are refused with REFUSED_STREAM.
+        max_concurrent_streams: u32
+    );
+    setter!(
+        /// Pending-accept resets allowed (default 20): streams the peer
+        /// resets before the application took their request. Past it:
+        /// GOAWAY ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
+        max_pending_accept_reset_streams: usize
+    );
+    setter!(
+        /// RST_STREAMs this server may send for peer errors over the
+        /// connection's life (default 1024). Past it: GOAWAY
+        /// ENHANCE_YOUR_CALM (reset flood CVE-2019-9514, "MadeYouReset").
+        max_local_error_resets: usize
+    );
+    setter!(
+        /// Control frames (PING/SETTINGS acks, RST_STREAM, WINDOW_UPDATE)
+        /// queued for a peer that does not read (default 1000). Past it:
+        /// GOAWAY ENHANCE_YOUR_CALM (ping, settings and reset floods,
+        /// CVE-2019-9512/9515/9514).
+        max_queued_control_frames: usize
+    );
+    setter!(
+        /// Consecutive frames with no payload and no effect (default 100):
+        /// empty DATA without END_STREAM, empty CONTINUATION or HEADERS
+        /// fragments. Past it: GOAWAY ENHANCE_YOUR_CALM (CVE-2019-9518).
+        max_empty_frames: u32
+    );
+    setter!(
+        /// CONTINUATION frames per header block (default 16). Past it:
+        /// GOAWAY ENHANCE_YOUR_CALM (CONTINUATION flood, 2024).
+        max_continuation_frames: u32
+    );
+    setter!(
+        /// Response bytes the application may buffer per stream beyond what
+        /// flow control lets out (default 400 KiB): `send_data` reports
+        /// `BufferFull` past it (data dribble CVE-2019-9511, internal
+        /// buffering CVE-2019-9517).
+        max_send_buffer_size: usize
+    );
+    setter!(
+        /// Time for the client preface and first SETTINGS (default 10 s).
+        preface_timeout: Duration
+    );
+    setter!(
+        /// Time for the peer to acknowledge our SETTINGS (default 10 s);
+        /// past it: GOAWAY SETTINGS_TIMEOUT (§6.5.3).
+        settings_timeout: Duration
+    );
+
+    /// SETTINGS_MAX_HEADER_LIST_SIZE (default 64 KiB), enforced while HPACK
+    /// decodes (HPACK bomb); a larger request gets 431. A header block whose
+    /// wire size passes it closes the connection with ENHANCE_YOUR_CALM.
+    pub fn max_header_list_size(mut self, v: u32) -> Self {
+        self.cfg.max_header_list_size = v.max(1024);
+        self
+    }
+
+    /// SETTINGS_HEADER_TABLE_SIZE: the HPACK decoder's table (default 4096).
+    pub fn header_table_size(mut self, v: u32) -> Self {
+        self.cfg.header_table_size = v;
+        self
+    }
+
+    /// SETTINGS_INITIAL_WINDOW_SIZE for request bodies (default 256 KiB;
+    /// at least 65 535, the window a client may use before it sees ours).
+    pub fn initial_stream_window(mut self, v: u32) -> Self {
+        self.cfg.initial_stream_window = v.clamp(DEFAULT_WINDOW, MAX_WINDOW);
+        self
+    }
+
+    /// The connection's receive window (default 1 MiB; at least 65 535).
+    pub fn initial_connection_window(mut self, v: u32) -> Self {
+        self.cfg.initial_connection_window = v.clamp(DEFAULT_WINDOW, MAX_WINDOW);
+        self
+    }
+
+    /// SETTINGS_MAX_FRAME_SIZE (default 16 384, clamped to §6.5.2's range).
+    pub fn max_frame_size(mut self, v: u32) -> Self {
+        self.cfg.max_frame_size = v.clamp(DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
+        self
+    }
+
+    /// The finished configuration.
+    pub fn config(self) -> Config {
+        self.cfg
+    }
+
+    /// A new server connection; `now` starts the preface and SETTINGS timers.
+    pub fn connection(self, now: Instant) -> Connection {
+        Connection::new(self.cfg, now)
+    }
+}
