@@ -95,9 +95,6 @@ pub enum Unavailable {
     MissingExtArg,
     /// The NOP round trip did not come back as expected.
     NopFailed,
-    /// A fault injected with [`Builder::inject_uring_setup_error`](crate::Builder::inject_uring_setup_error),
-    /// classified as the errno it carries would be.
-    Injected(i32),
 }
 
 impl fmt::Display for Unavailable {
@@ -111,7 +108,6 @@ impl fmt::Display for Unavailable {
             Unavailable::MissingOpcode(op) => write!(f, "kernel lacks io_uring opcode {op}"),
             Unavailable::MissingExtArg => f.write_str("kernel lacks IORING_FEAT_EXT_ARG"),
             Unavailable::NopFailed => f.write_str("NOP round trip failed"),
-            Unavailable::Injected(errno) => write!(f, "injected setup error (errno {errno})"),
         }
     }
 }

@@ -140,14 +140,16 @@ impl Poller {
     }
 
     /// Gives `id` up: cancels it, and frees its buffers (closes any socket
-    /// it accepted) when the kernel is done, without reporting it.
+    /// it accepted) when the kernel is done, without reporting it. Nothing
+    /// of `id` is reported after this call, not even a completion that had
+    /// already arrived but was not yet handed out by `poll`.
     pub fn abandon(&mut self, id: OpId) {
+        // Completions already queued for it (not yet handed out) go too.
+        self.ready.retain(|c| c.id != id);
         match self.ops.get_mut(id) {
             Some(entry) => entry.abandoned = true,
             None => return,
         }
-        // Completions already queued for it are dropped too.
-        self.ready.retain(|c| c.id != id);
         self.cancel(id);
     }
 
@@ -206,6 +208,7 @@ impl Poller {
     }
 
     /// Operations accepted and not yet finished (abandoned ones included).
+    /// Finished ones may still wait to be handed out by the next `poll`.
     pub fn in_flight(&self) -> usize {
         self.ops.len()
     }

@@ -45,10 +45,8 @@ static PROBED: OnceLock<Result<(), Unavailable>> = OnceLock::new();
 /// ring setup's result with that errno and bypasses the cache.
 pub(crate) fn probe(inject: Option<i32>) -> Result<(), ProbeError> {
     if let Some(errno) = inject {
-        return match classify(errno) {
-            Some(_) => Err(ProbeError::Unavailable(Unavailable::Injected(errno))),
-            None => Err(ProbeError::Resource(io::Error::from_raw_os_error(errno))),
-        };
+        // Classified exactly as a real setup failure would be.
+        return Err(setup_error(io::Error::from_raw_os_error(errno)));
     }
     if let Some(cached) = PROBED.get() {
         return cached.map_err(ProbeError::Unavailable);
