@@ -60,6 +60,58 @@ mod imp {
             f(self.0.get())
         }
     }
+
+    /// `std::sync::Condvar` paired with the shim's poison-free [`Mutex`].
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(std::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Condvar(std::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<'a, T>(
+            &self,
+            guard: std::sync::MutexGuard<'a, T>,
+        ) -> std::sync::MutexGuard<'a, T> {
+            self.0
+                .wait(guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+
+        pub(crate) fn wait_timeout<'a, T>(
+            &self,
+            guard: std::sync::MutexGuard<'a, T>,
+            timeout: std::time::Duration,
+        ) -> std::sync::MutexGuard<'a, T> {
+            match self.0.wait_timeout(guard, timeout) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            }
+        }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+
+    /// Spawns a named OS thread.
+    pub(crate) fn spawn_named<F>(name: String, f: F) -> std::io::Result<thread::JoinHandle<()>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        thread::Builder::new().name(name).spawn(f)
+    }
+
+    /// `spin_loop` hint; under loom a yield so the model can make progress.
+    #[inline(always)]
+    pub(crate) fn spin_hint() {
+        std::hint::spin_loop();
+    }
 }
 
 #[cfg(goro_loom)]
@@ -82,6 +134,58 @@ mod imp {
             self.0.lock().unwrap()
         }
     }
+
+    /// loom's `Condvar` behind the std build's face (`wait_timeout` never
+    /// times out under loom, which models the worst case).
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Condvar(loom::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<'a, T>(
+            &self,
+            guard: loom::sync::MutexGuard<'a, T>,
+        ) -> loom::sync::MutexGuard<'a, T> {
+            self.0.wait(guard).unwrap()
+        }
+
+        pub(crate) fn wait_timeout<'a, T>(
+            &self,
+            guard: loom::sync::MutexGuard<'a, T>,
+            timeout: std::time::Duration,
+        ) -> loom::sync::MutexGuard<'a, T> {
+            self.0.wait_timeout(guard, timeout).unwrap().0
+        }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+
+    /// Spawns a named loom thread.
+    pub(crate) fn spawn_named<F>(name: String, f: F) -> std::io::Result<thread::JoinHandle<()>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        Ok(thread::Builder::new().name(name).spawn(f).unwrap())
+    }
+
+    /// Under loom a spin is a yield, so the model can make progress.
+    #[inline(always)]
+    pub(crate) fn spin_hint() {
+        loom::thread::yield_now();
+    }
 }
 
 pub(crate) use imp::*;
+
+/// std's `Arc`, for `std::task::Wake` impls (which require it). Never used
+/// for state a loom model must see.
+pub(crate) use std::sync::Arc as StdArc;

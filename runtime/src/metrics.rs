@@ -1,0 +1,85 @@
+//! Runtime metrics: a stable snapshot API, no unstable cfg (tokio#4073).
+
+use crate::sched::Shared;
+use crate::sync::atomic::Ordering::Relaxed;
+
+/// Counters of one worker (P) since the runtime started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerMetrics {
+    /// Task polls.
+    pub polls: u64,
+    /// Successful steals (each moves up to half a victim's queue).
+    pub steals: u64,
+    /// Tasks moved by those steals.
+    pub stolen_tasks: u64,
+    /// Times the worker parked.
+    pub parks: u64,
+    /// Tasks queued locally right now (runnext included).
+    pub local_queue_depth: usize,
+    /// Times the ring was full and half of it went to the global queue.
+    pub overflows: u64,
+    /// Polls that ended because the cooperative budget ran out.
+    pub budget_forced_yields: u64,
+    /// Batches taken from the global queue.
+    pub global_queue_batches: u64,
+    /// Tasks that completed on this worker.
+    pub completed: u64,
+}
+
+/// A snapshot of the runtime's counters and queue depths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeMetrics {
+    /// One entry per worker.
+    pub workers: Vec<WorkerMetrics>,
+    /// Tasks in the global queue.
+    pub global_queue_depth: usize,
+    /// Live blocking-pool threads.
+    pub blocking_threads: usize,
+    /// Of those, idle ones.
+    pub idle_blocking_threads: usize,
+    /// Polls that sysmon saw running for more than 10 ms.
+    pub stuck_polls: u64,
+}
+
+impl RuntimeMetrics {
+    /// Sum of `steals` over the workers.
+    pub fn total_steals(&self) -> u64 {
+        self.workers.iter().map(|w| w.steals).sum()
+    }
+
+    /// Sum of `polls` over the workers.
+    pub fn total_polls(&self) -> u64 {
+        self.workers.iter().map(|w| w.polls).sum()
+    }
+}
+
+pub(crate) fn snapshot(shared: &Shared) -> RuntimeMetrics {
+    let workers = shared
+        .ps
+        .iter()
+        .map(|p| {
+            let c = &p.counters;
+            WorkerMetrics {
+                polls: c.polls.load(Relaxed),
+                steals: c.steals.load(Relaxed),
+                stolen_tasks: c.stolen_tasks.load(Relaxed),
+                parks: c.parks.load(Relaxed),
+                local_queue_depth: p.run_queue.len() + usize::from(p.has_runnext()),
+                overflows: p.run_queue.overflows(),
+                budget_forced_yields: c.forced_yields.load(Relaxed),
+                global_queue_batches: c.global_batches.load(Relaxed),
+                completed: c.completed.load(Relaxed),
+            }
+        })
+        .collect();
+    let (blocking_threads, idle_blocking_threads) = shared.blocking.counts();
+    RuntimeMetrics {
+        workers,
+        global_queue_depth: shared.inject.len(),
+        blocking_threads,
+        idle_blocking_threads,
+        stuck_polls: shared.stuck_polls.load(Relaxed),
+    }
+}

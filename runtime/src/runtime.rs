@@ -1,0 +1,307 @@
+//! `Runtime`, `Builder` and `Handle`: the entry points.
+
+use crate::sync::StdArc;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::context;
+use crate::metrics::RuntimeMetrics;
+use crate::sched::park::{CondvarPark, Park};
+use crate::sched::{self, Shared};
+use crate::sync::Arc;
+use crate::task::JoinHandle;
+
+/// What a panic inside a task does to the runtime (the task's
+/// `JoinHandle` always reports it as a [`JoinError`](crate::JoinError)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnhandledPanic {
+    /// Keep running (the default).
+    #[default]
+    Ignore,
+    /// Shut the runtime down: workers stop and every task is cancelled.
+    ShutdownRuntime,
+}
+
+/// Settings fixed at build time.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) worker_threads: usize,
+    pub(crate) thread_name: String,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) unhandled_panic: UnhandledPanic,
+}
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// let rt = goro::Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("demo")
+///     .max_blocking_threads(8)
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Defaults: one worker per CPU, 512 blocking threads kept alive 10 s.
+    pub fn new() -> Builder {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Builder {
+            config: Config {
+                worker_threads: cpus,
+                thread_name: "goro".to_string(),
+                max_blocking_threads: 512,
+                keep_alive: Duration::from_secs(10),
+                unhandled_panic: UnhandledPanic::Ignore,
+            },
+        }
+    }
+
+    /// Number of workers (Go's GOMAXPROCS). At least 1.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.config.worker_threads = n.max(1);
+        self
+    }
+
+    /// Thread name prefix (`<name>-worker-<i>`, `<name>-blocking-<i>`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.config.thread_name = name.into();
+        self
+    }
+
+    /// Cap on blocking-pool threads (`block_in_place` hand-offs may exceed
+    /// it: a P must never wait for a thread). At least 1.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.config.max_blocking_threads = n.max(1);
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting.
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.config.keep_alive = d;
+        self
+    }
+
+    /// What a task panic does to the runtime.
+    pub fn on_unhandled_panic(&mut self, behaviour: UnhandledPanic) -> &mut Self {
+        self.config.unhandled_panic = behaviour;
+        self
+    }
+
+    /// Starts the workers and the monitor thread.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let shared = Arc::new(Shared::new(self.config.clone()));
+        shared.timers.refresh_coarse();
+        let rt = Runtime {
+            handle: Handle {
+                shared: shared.clone(),
+            },
+        };
+        for i in 0..shared.ps.len() {
+            let sh = shared.clone();
+            shared.thread_started();
+            let name = format!("{}-worker-{i}", shared.config.thread_name);
+            if let Err(e) = crate::sync::spawn_named(name, move || {
+                let exit = sh.clone();
+                sched::worker::run(sh, i);
+                exit.thread_exited();
+            }) {
+                shared.thread_exited();
+                return Err(e); // `rt` drops and shuts the rest down
+            }
+        }
+        let sh = shared.clone();
+        shared.thread_started();
+        let name = format!("{}-sysmon", shared.config.thread_name);
+        if let Err(e) = crate::sync::spawn_named(name, move || {
+            crate::sysmon::run(&sh);
+            sh.thread_exited();
+        }) {
+            shared.thread_exited();
+            return Err(e);
+        }
+        Ok(rt)
+    }
+}
+
+/// A goro runtime: worker threads running tasks GMP-style.
+///
+/// Dropping it shuts it down: workers stop, every unfinished task is
+/// cancelled (its future dropped), and the drop waits for the worker and
+/// blocking threads to exit.
+pub struct Runtime {
+    handle: Handle,
+}
+
+impl Runtime {
+    /// A runtime with the default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`].
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A cloneable, `Send` handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Spawns a task (from any thread).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs `future` to completion on this thread, inside the runtime's
+    /// context (so `goro::spawn` and timers work). Other tasks run on the
+    /// workers meanwhile.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Shuts down, waiting at most `timeout` for worker and blocking
+    /// threads (a thread stuck in user code is left behind, detached).
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.handle.shared.begin_shutdown();
+        self.handle.shared.wait_threads(Some(timeout));
+        self.handle.shared.cancel_everything();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let shared = &self.handle.shared;
+        shared.begin_shutdown();
+        // A runtime dropped on one of its own threads cannot wait for it.
+        if context::current_p(shared).is_none() {
+            shared.wait_threads(None);
+        }
+        shared.cancel_everything();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.handle.shared.ps.len())
+            .finish()
+    }
+}
+
+/// A handle to a runtime: spawn onto it, read its metrics, dump its tasks.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is in.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    pub fn current() -> Handle {
+        Self::try_current().expect("goro::Handle::current called outside a goro runtime")
+    }
+
+    /// The handle of the runtime this thread is in, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::with_current(|s| s.map(|s| Handle { shared: s.clone() }))
+    }
+
+    /// Spawns a task (from any thread).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future, None)
+    }
+
+    /// Spawns a task with a name (shown by [`dump`](Self::dump)).
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future, Some(name.into()))
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::blocking::spawn_blocking_on(&self.shared, f, std::panic::Location::caller())
+    }
+
+    /// See [`Runtime::block_on`].
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter(&self.shared, None);
+        let park = StdArc::new(ThreadUnpark(CondvarPark::new()));
+        let waker = Waker::from(park.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            let (polled, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
+            if let Poll::Ready(v) = polled {
+                return v;
+            }
+            park.0.park(None);
+        }
+    }
+
+    /// Counters and queue depths (see [`RuntimeMetrics`]).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        crate::metrics::snapshot(&self.shared)
+    }
+
+    /// Every live task: Go's goroutine dump.
+    pub fn dump(&self) -> crate::dump::Dump {
+        crate::dump::capture(&self.shared)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+struct ThreadUnpark(CondvarPark);
+
+impl Wake for ThreadUnpark {
+    fn wake(self: StdArc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.0.unpark();
+    }
+}

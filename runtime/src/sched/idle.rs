@@ -1,0 +1,127 @@
+//! Which workers are parked and which are searching for work.
+//!
+//! One state word counts searching workers (low 16 bits) and unparked
+//! workers (the rest); `sleepers` lists the parked ones. Rules (tokio's
+//! `idle.rs` and Go's `nmspinning`/`npidle`, see the top of Go's
+//! `proc.go`):
+//!
+//! 1. A submitter first makes its work visible (queue push), then does an
+//!    RMW on the state word (`fetch_add(0)`) and wakes a sleeper only if
+//!    nobody is searching and someone is parked. Being an RMW, it is
+//!    ordered against every other RMW on the word, and it reads the latest
+//!    value, which a plain load (even SeqCst, under loom) does not promise.
+//! 2. A worker about to park decrements the counts with an RMW, then, if it
+//!    was the last searcher, re-checks every queue and wakes a sleeper if
+//!    any holds work. Either the submitter's RMW comes after the parker's
+//!    (and it sees no searcher, so it wakes someone), or before (and its
+//!    push happens-before the parker's re-check, which sees it).
+//! 3. A searcher that finds work and was the last searcher wakes another,
+//!    in case more work is waiting (Go's `resetspinning` → `wakep`).
+//! 4. At most half the workers search at once (Go: half the busy Ps;
+//!    tokio: half of all workers).
+//! 5. Waking a sleeper marks it unparked *and searching* before it runs,
+//!    so concurrent submitters do not wake a second worker for one task.
+
+use crate::sync::Mutex;
+use crate::sync::atomic::AtomicUsize;
+use crate::sync::atomic::Ordering::SeqCst;
+
+const UNPARK_SHIFT: usize = 16;
+const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
+
+/// Idle bookkeeping for `num_workers` workers.
+pub struct Idle {
+    state: AtomicUsize,
+    num_workers: usize,
+    sleepers: Mutex<Vec<usize>>,
+}
+
+impl Idle {
+    /// All workers start unparked, none searching.
+    pub fn new(num_workers: usize) -> Idle {
+        assert!(num_workers < SEARCH_MASK, "too many workers");
+        Idle {
+            state: AtomicUsize::new(num_workers << UNPARK_SHIFT),
+            num_workers,
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+        }
+    }
+
+    fn counts(state: usize) -> (usize, usize) {
+        (state & SEARCH_MASK, state >> UNPARK_SHIFT)
+    }
+
+    /// (searching, unparked) right now.
+    pub fn snapshot(&self) -> (usize, usize) {
+        Self::counts(self.state.fetch_add(0, SeqCst))
+    }
+
+    fn should_wake(&self) -> bool {
+        let (searching, unparked) = self.snapshot();
+        searching == 0 && unparked < self.num_workers
+    }
+
+    /// Rule 1: returns the worker to unpark, if one should be.
+    pub fn worker_to_notify(&self) -> Option<usize> {
+        if !self.should_wake() {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock();
+        if !self.should_wake() {
+            return None;
+        }
+        let worker = sleepers.pop()?;
+        // Rule 5: one searching, one more unparked.
+        self.state.fetch_add(1 | (1 << UNPARK_SHIFT), SeqCst);
+        Some(worker)
+    }
+
+    /// Rule 4: may this worker start searching?
+    pub fn transition_worker_to_searching(&self) -> bool {
+        let (searching, _) = self.snapshot();
+        if 2 * searching >= self.num_workers {
+            return false;
+        }
+        self.state.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// Rule 3: a searcher found work. True if it was the last searcher
+    /// (the caller then wakes another worker).
+    pub fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1, SeqCst);
+        prev & SEARCH_MASK == 1
+    }
+
+    /// Rule 2: the worker parks. True if it was the last searcher (the
+    /// caller must then re-check every queue).
+    pub fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
+        let prev = self.state.fetch_sub(dec, SeqCst);
+        sleepers.push(worker);
+        is_searching && prev & SEARCH_MASK == 1
+    }
+
+    /// After a wake-up: if `worker` is still listed as a sleeper (a timeout
+    /// or a direct unpark rather than rule 5), takes it off and counts it
+    /// unparked; returns false. Returns true if it was woken by rule 5 and
+    /// is therefore searching.
+    pub fn transition_worker_from_parked(&self, worker: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        match sleepers.iter().position(|&w| w == worker) {
+            Some(i) => {
+                sleepers.swap_remove(i);
+                self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Number of workers.
+    #[cfg_attr(not(goro_loom), allow(dead_code))] // used by the loom models
+    pub fn num_workers(&self) -> usize {
+        self.num_workers
+    }
+}

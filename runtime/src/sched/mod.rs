@@ -1,0 +1,413 @@
+//! The scheduler's shared state (Go's `schedt` plus the array of Ps) and
+//! the paths that put tasks on queues.
+//!
+//! ```text
+//!  spawn / wake on a worker ──► runnext ──(kicked out)──► local ring (256)
+//!                                                            │ full: half
+//!  spawn / wake elsewhere ──────────────► global queue ◄─────┘
+//!                                             │ every 61 ticks, or when
+//!                                             ▼ local work runs out (batch)
+//!  worker loop: runnext (≤3 in a row) → local → runnext → global batch
+//!               → steal half from a random victim (runnext on the last
+//!                 pass, after a back-off) → park (last searcher re-checks)
+//! ```
+
+pub mod idle;
+pub mod inject;
+pub mod park;
+pub mod queue;
+pub(crate) mod worker;
+
+use std::panic::Location;
+use std::ptr::{self, NonNull};
+
+use crate::runtime::{Config, UnhandledPanic};
+use crate::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
+use crate::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+use crate::sync::{Arc, Condvar, Mutex};
+use crate::task::registry::Registry;
+use crate::task::{Header, JoinHandle, Notified};
+use crate::time::Timers;
+use crate::{blocking, context};
+use idle::Idle;
+use inject::Inject;
+use park::{CondvarPark, Park};
+use queue::{Local, Overflow};
+
+/// Per-worker counters: written by the P's holder (load + store, no RMW),
+/// read by `metrics()`.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) polls: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) stolen_tasks: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) forced_yields: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    pub(crate) global_batches: AtomicU64,
+}
+
+/// Adds to a counter that only one thread writes.
+#[inline]
+pub(crate) fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(counter.load(Relaxed) + by, Relaxed);
+}
+
+/// A processor (Go's P): its run queue, runnext slot, parker and counters.
+///
+/// The `Cell`-like fields (`tick`, `rng`, `streak`, `searching`) are
+/// owner-only: touched only by the thread holding the P (`context.rs`), and
+/// a P changes hands only across a thread spawn, which orders the accesses.
+pub(crate) struct P {
+    pub(crate) run_queue: Local<Notified>,
+    pub(crate) runnext: AtomicPtr<Header>,
+    pub(crate) park: CondvarPark,
+    pub(crate) counters: Counters,
+    /// Spawn location of the task being polled; null between polls (sysmon
+    /// reads it).
+    pub(crate) polling: AtomicPtr<Location<'static>>,
+    pub(crate) tick: AtomicU64,
+    pub(crate) rng: AtomicU64,
+    pub(crate) streak: AtomicUsize,
+    pub(crate) searching: AtomicBool,
+}
+
+impl P {
+    fn new(seed: u64) -> P {
+        P {
+            run_queue: Local::new(),
+            runnext: AtomicPtr::new(ptr::null_mut()),
+            park: CondvarPark::new(),
+            counters: Counters::default(),
+            polling: AtomicPtr::new(ptr::null_mut()),
+            tick: AtomicU64::new(0),
+            rng: AtomicU64::new(seed | 1),
+            streak: AtomicUsize::new(0),
+            searching: AtomicBool::new(false),
+        }
+    }
+
+    /// Owner: a xorshift step for victim choice.
+    pub(crate) fn next_rand(&self) -> u64 {
+        let mut x = self.rng.load(Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.store(x, Relaxed);
+        x
+    }
+
+    /// Owner: puts `task` in runnext; returns the task it displaced.
+    fn put_runnext(&self, task: Notified) -> Option<Notified> {
+        let old = self.runnext.swap(task.into_raw().as_ptr(), AcqRel);
+        // SAFETY: a non-null runnext holds one `Notified` reference, which the
+        // swap handed to us.
+        NonNull::new(old).map(|p| unsafe { Notified::from_raw(p) })
+    }
+
+    /// Anyone: takes the runnext task (the owner, or a thief after its
+    /// back-off).
+    pub(crate) fn take_runnext(&self) -> Option<Notified> {
+        if self.runnext.load(Relaxed).is_null() {
+            return None;
+        }
+        let old = self.runnext.swap(ptr::null_mut(), AcqRel);
+        // SAFETY: as in `put_runnext`.
+        NonNull::new(old).map(|p| unsafe { Notified::from_raw(p) })
+    }
+
+    pub(crate) fn has_runnext(&self) -> bool {
+        !self.runnext.load(Acquire).is_null()
+    }
+}
+
+/// Everything the workers, handles and tasks share.
+pub(crate) struct Shared {
+    pub(crate) ps: Box<[P]>,
+    pub(crate) inject: Inject<Notified>,
+    pub(crate) idle: Idle,
+    pub(crate) registry: Registry,
+    pub(crate) timers: Timers,
+    pub(crate) blocking: blocking::Pool,
+    pub(crate) config: Config,
+    shutdown: AtomicBool,
+    /// Index of the worker parked with the next timer as its timeout.
+    pub(crate) timer_duty: AtomicUsize,
+    next_id: AtomicU64,
+    /// Completions off the workers (blocking pool, shutdown).
+    pub(crate) remote_completed: AtomicU64,
+    pub(crate) stuck_polls: AtomicU64,
+    /// Threads running a P loop, the blocking pool or sysmon.
+    threads: Mutex<usize>,
+    threads_cvar: Condvar,
+    pub(crate) sysmon_lock: Mutex<bool>,
+    pub(crate) sysmon_cvar: Condvar,
+}
+
+pub(crate) const NO_WORKER: usize = usize::MAX;
+
+struct ToInject<'a>(&'a Inject<Notified>);
+
+impl Overflow<Notified> for ToInject<'_> {
+    fn push_batch(&self, batch: Vec<Notified>) {
+        if let Err(batch) = self.0.push_batch(batch) {
+            batch.into_iter().for_each(Notified::shutdown);
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Shared {
+        let n = config.worker_threads;
+        Shared {
+            ps: (0..n)
+                .map(|i| P::new(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1)))
+                .collect(),
+            inject: Inject::new(),
+            idle: Idle::new(n),
+            registry: Registry::new(n + 1),
+            timers: Timers::new(),
+            blocking: blocking::Pool::new(config.max_blocking_threads, config.keep_alive),
+            config,
+            shutdown: AtomicBool::new(false),
+            timer_duty: AtomicUsize::new(NO_WORKER),
+            next_id: AtomicU64::new(1),
+            remote_completed: AtomicU64::new(0),
+            stuck_polls: AtomicU64::new(0),
+            threads: Mutex::new(0),
+            threads_cvar: Condvar::new(),
+            sysmon_lock: Mutex::new(false),
+            sysmon_cvar: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    /// Coarse clock for task ages (ms since start, real time).
+    pub(crate) fn coarse_now_ms(&self) -> u64 {
+        self.timers.coarse_ms()
+    }
+
+    /// Spawns a task: registry, then runnext (on a worker) or the global
+    /// queue.
+    #[track_caller]
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = Location::caller();
+        let (notified, join, raw) = self.new_task(future, name, location);
+        if self.register(raw) {
+            self.schedule_new(notified);
+        } else {
+            drop(notified);
+        }
+        join
+    }
+
+    pub(crate) fn new_task<F>(
+        self: &Arc<Self>,
+        future: F,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> (Notified, JoinHandle<F::Output>, NonNull<Header>)
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = self.next_id.fetch_add(1, Relaxed);
+        let meta = crate::task::cell_meta(id, location, name, self.coarse_now_ms());
+        crate::task::new_task(future, self.clone(), meta)
+    }
+
+    /// Links a new task into the registry. Returns false if the runtime is
+    /// shutting down, in which case the task has been cancelled.
+    pub(crate) fn register(&self, raw: NonNull<Header>) -> bool {
+        let shard = context::current_p(self).unwrap_or(self.ps.len());
+        self.registry.push(shard, raw);
+        if self.is_shutdown() {
+            // Registered after (or while) shutdown emptied the registry:
+            // empty it again so this task is cancelled and released.
+            self.cancel_registered();
+            return false;
+        }
+        true
+    }
+
+    fn schedule_new(&self, task: Notified) {
+        self.schedule_wake(task);
+    }
+
+    /// A task was woken (or spawned): runnext on this runtime's worker,
+    /// else the global queue (Go's `ready()` / `newproc`).
+    pub(crate) fn schedule_wake(&self, task: Notified) {
+        match context::current_p(self) {
+            Some(i) => {
+                let p = &self.ps[i];
+                if let Some(old) = p.put_runnext(task) {
+                    p.run_queue.push_back(old, &ToInject(&self.inject));
+                    // The ring now holds work another worker could take.
+                    self.notify_parked();
+                }
+            }
+            None => self.push_remote(task),
+        }
+    }
+
+    /// A task woke itself while running, or used its budget: back of the
+    /// local queue, not runnext (a yield).
+    pub(crate) fn schedule_yield(&self, task: Notified) {
+        match context::current_p(self) {
+            Some(i) => self.ps[i]
+                .run_queue
+                .push_back(task, &ToInject(&self.inject)),
+            None => self.push_remote(task),
+        }
+    }
+
+    pub(crate) fn push_remote(&self, task: Notified) {
+        match self.inject.push(task) {
+            Ok(()) => self.notify_parked(),
+            Err(task) => task.shutdown(),
+        }
+    }
+
+    pub(crate) fn overflow_sink(&self) -> impl Overflow<Notified> + '_ {
+        ToInject(&self.inject)
+    }
+
+    /// Idle rule 1: wake a parked worker if nobody is searching.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(i) = self.idle.worker_to_notify() {
+            self.ps[i].park.unpark();
+        }
+    }
+
+    /// Idle rule 2: the last searcher re-checks every queue.
+    pub(crate) fn notify_if_work_pending(&self) {
+        let pending = self
+            .ps
+            .iter()
+            .any(|p| !p.run_queue.is_empty() || p.has_runnext())
+            || !self.inject.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    pub(crate) fn task_completed(&self) {
+        match context::current_p(self) {
+            Some(i) => bump(&self.ps[i].counters.completed, 1),
+            None => {
+                self.remote_completed.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn task_panicked(&self) {
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.begin_shutdown();
+        }
+    }
+
+    /// Completions so far (for the sweeper).
+    pub(crate) fn completions(&self) -> u64 {
+        self.ps
+            .iter()
+            .map(|p| p.counters.completed.load(Relaxed))
+            .sum::<u64>()
+            + self.remote_completed.load(Relaxed)
+    }
+
+    /// A thread that counts toward shutdown's wait starts.
+    pub(crate) fn thread_started(&self) {
+        *self.threads.lock() += 1;
+    }
+
+    /// ... and ends. The last thread out after shutdown cleans up.
+    pub(crate) fn thread_exited(&self) {
+        let mut n = self.threads.lock();
+        *n -= 1;
+        let last = *n == 0;
+        drop(n);
+        if last {
+            self.threads_cvar.notify_all();
+            if self.is_shutdown() {
+                self.cancel_everything();
+            }
+        }
+    }
+
+    /// Step 1 of shutdown: stop the workers, the pool and sysmon.
+    pub(crate) fn begin_shutdown(&self) {
+        if self.shutdown.swap(true, SeqCst) {
+            return;
+        }
+        for p in self.ps.iter() {
+            p.park.unpark();
+        }
+        self.blocking.shutdown();
+        *self.sysmon_lock.lock() = true;
+        self.sysmon_cvar.notify_all();
+    }
+
+    /// Step 2: wait for the threads, up to `timeout`. True if all exited.
+    pub(crate) fn wait_threads(&self, timeout: Option<std::time::Duration>) -> bool {
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        let mut n = self.threads.lock();
+        while *n > 0 {
+            match deadline {
+                None => n = self.threads_cvar.wait(n),
+                Some(d) => {
+                    let now = std::time::Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    n = self.threads_cvar.wait_timeout(n, d - now);
+                }
+            }
+        }
+        true
+    }
+
+    /// Step 3: cancel what is left: queued tasks, idle tasks, timers.
+    pub(crate) fn cancel_everything(&self) {
+        for task in self.inject.close() {
+            task.shutdown();
+        }
+        self.cancel_registered();
+        self.timers.clear();
+    }
+
+    fn cancel_registered(&self) {
+        self.registry.take_all(|node| {
+            crate::task::shutdown_task(node);
+            // SAFETY: registry rule 3: `take_all` handed us the list's
+            // reference.
+            unsafe { crate::task::drop_ref(node) };
+        });
+    }
+}
+
+/// Makes sure a P's leftover queue entries are released when its loop ends
+/// at shutdown.
+pub(crate) fn drain_p(p: &P) {
+    if let Some(t) = p.take_runnext() {
+        t.shutdown();
+    }
+    while let Some(t) = p.run_queue.pop() {
+        t.shutdown();
+    }
+}
+
+/// Hands a task to the blocking pool (for `spawn_blocking`).
+pub(crate) fn release_to_blocking(shared: &Arc<Shared>, task: Notified) {
+    shared.blocking.submit(shared, blocking::Job::Task(task));
+}

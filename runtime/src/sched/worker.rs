@@ -1,0 +1,211 @@
+//! The worker loop (Go's `schedule` / `findRunnable`): which task a P runs
+//! next, stealing, and parking.
+//!
+//! Fairness rules:
+//! 1. Every 61st tick the global queue goes first, and is taken from in a
+//!    batch sized to its length (Go takes one; tokio takes one: under
+//!    saturation that leaves remotely spawned tasks waiting ~90 µs each).
+//! 2. runnext runs at most 3 times in a row (tokio's LIFO cap); then the
+//!    ring's head goes first, so a ping-pong pair sharing runnext cannot
+//!    starve the queue. A runnext poll does not refresh anything extra:
+//!    every poll gets the same 128-step budget.
+//! 3. A thief takes runnext only on its last steal pass, after a short
+//!    back-off, so the owner usually runs its own hand-off (Go's
+//!    `usleep(3)`), yet a task stuck behind a long poll is not stranded
+//!    (tokio's LIFO slot is never stolen: tokio#4941).
+
+use std::time::{Duration, Instant};
+
+use super::park::Park;
+use super::{P, Shared, bump, drain_p};
+use crate::context;
+use crate::coop;
+use crate::sync::Arc;
+use crate::sync::atomic::Ordering::{Relaxed, SeqCst};
+use crate::task::Notified;
+
+/// Ticks between forced looks at the global queue (Go and tokio: 61).
+const GLOBAL_INTERVAL: u64 = 61;
+/// runnext polls in a row before the ring's head gets a turn.
+const MAX_RUNNEXT_STREAK: usize = 3;
+/// Passes over the victims before giving up (Go's `stealTries`).
+const STEAL_TRIES: usize = 4;
+/// Largest batch taken from the global queue at once.
+const MAX_GLOBAL_BATCH: usize = 128;
+/// How long a thief waits before taking a running victim's runnext.
+const RUNNEXT_BACKOFF: Duration = Duration::from_micros(3);
+
+/// Runs P `index` on this thread until shutdown or until `block_in_place`
+/// gives the P away.
+pub(crate) fn run(shared: Arc<Shared>, index: usize) {
+    let _enter = context::enter(&shared, Some(index));
+    let p = &shared.ps[index];
+    loop {
+        if shared.is_shutdown() {
+            drain_p(p);
+            break;
+        }
+        let tick = p.tick.load(Relaxed).wrapping_add(1);
+        p.tick.store(tick, Relaxed);
+        if tick % GLOBAL_INTERVAL == 0 {
+            shared.timers.fire_due(&shared);
+        }
+        let task = next_task(&shared, p, tick).or_else(|| search(&shared, index));
+        match task {
+            Some(task) => {
+                run_task(&shared, p, task);
+                if context::raw_p() != Some(index) {
+                    // `block_in_place` handed the P to another thread.
+                    return;
+                }
+            }
+            None => park(&shared, index),
+        }
+    }
+}
+
+fn run_task(shared: &Shared, p: &P, task: Notified) {
+    bump(&p.counters.polls, 1);
+    p.polling
+        .store(task.header().location as *const _ as *mut _, Relaxed);
+    let ((), forced) = coop::with_budget(|| task.run());
+    p.polling.store(std::ptr::null_mut(), Relaxed);
+    if forced {
+        bump(&p.counters.forced_yields, 1);
+    }
+    let _ = shared;
+}
+
+fn next_task(shared: &Shared, p: &P, tick: u64) -> Option<Notified> {
+    if tick % GLOBAL_INTERVAL == 0 && !shared.inject.is_empty() {
+        if let Some(t) = take_global(shared, p) {
+            p.streak.store(0, Relaxed);
+            return Some(t);
+        }
+    }
+    let streak = p.streak.load(Relaxed);
+    if streak < MAX_RUNNEXT_STREAK {
+        if let Some(t) = p.take_runnext() {
+            p.streak.store(streak + 1, Relaxed);
+            return Some(t);
+        }
+    }
+    p.streak.store(0, Relaxed);
+    p.run_queue
+        .pop()
+        .or_else(|| p.take_runnext())
+        .or_else(|| take_global(shared, p))
+}
+
+/// Takes a batch from the global queue: a fair share of it, bounded by
+/// half the free ring (rule 1). Returns one task to run now.
+fn take_global(shared: &Shared, p: &P) -> Option<Notified> {
+    let len = shared.inject.len();
+    if len == 0 {
+        return None;
+    }
+    let share = len / shared.ps.len() + 1;
+    let n = share
+        .min(MAX_GLOBAL_BATCH)
+        .min(p.run_queue.remaining() / 2)
+        .max(1);
+    let mut batch = Vec::with_capacity(n);
+    shared.inject.pop_batch(n, &mut batch);
+    let mut batch = batch.into_iter();
+    let first = batch.next()?;
+    bump(&p.counters.global_batches, 1);
+    let sink = shared.overflow_sink();
+    for t in batch {
+        p.run_queue.push_back(t, &sink);
+    }
+    Some(first)
+}
+
+/// Go's `stealWork`, bounded by idle rule 4 (at most half the workers).
+fn search(shared: &Shared, index: usize) -> Option<Notified> {
+    let p = &shared.ps[index];
+    if !p.searching.load(Relaxed) {
+        if !shared.idle.transition_worker_to_searching() {
+            return None;
+        }
+        p.searching.store(true, Relaxed);
+    }
+    let n = shared.ps.len();
+    for pass in 0..STEAL_TRIES {
+        let last_pass = pass == STEAL_TRIES - 1;
+        let start = p.next_rand() as usize % n;
+        for k in 0..n {
+            let victim_index = (start + k) % n;
+            if victim_index == index {
+                continue;
+            }
+            let victim = &shared.ps[victim_index];
+            if let Some(t) = victim.run_queue.steal_into(&p.run_queue) {
+                bump(&p.counters.steals, 1);
+                bump(&p.counters.stolen_tasks, p.run_queue.len() as u64 + 1);
+                return Some(found(shared, p, t));
+            }
+            if last_pass && victim.has_runnext() {
+                // Rule 3: let a running owner take its own hand-off first.
+                let until = Instant::now() + RUNNEXT_BACKOFF;
+                while Instant::now() < until && victim.has_runnext() {
+                    std::hint::spin_loop();
+                }
+                if let Some(t) = victim.take_runnext() {
+                    bump(&p.counters.steals, 1);
+                    bump(&p.counters.stolen_tasks, 1);
+                    return Some(found(shared, p, t));
+                }
+            }
+        }
+        if let Some(t) = take_global(shared, p) {
+            return Some(found(shared, p, t));
+        }
+    }
+    None
+}
+
+/// Idle rule 3: a searcher found work.
+fn found(shared: &Shared, p: &P, task: Notified) -> Notified {
+    if p.searching.swap(false, Relaxed) && shared.idle.transition_worker_from_searching() {
+        shared.notify_parked();
+    }
+    task
+}
+
+/// Parks P `index` until notified, a timer is due, or shutdown.
+fn park(shared: &Shared, index: usize) {
+    let p = &shared.ps[index];
+    if shared.timers.fire_due(shared) > 0 {
+        return;
+    }
+    let was_searching = p.searching.swap(false, Relaxed);
+    if shared
+        .idle
+        .transition_worker_to_parked(index, was_searching)
+    {
+        // Idle rule 2.
+        shared.notify_if_work_pending();
+    }
+    if !shared.is_shutdown() {
+        // One parked worker sleeps with the next timer as its timeout (the
+        // shape a netpoller slots into); the others sleep until unparked.
+        let on_duty = shared
+            .timer_duty
+            .compare_exchange(super::NO_WORKER, index, SeqCst, SeqCst)
+            .is_ok();
+        let timeout = if on_duty {
+            shared.timers.until_next()
+        } else {
+            None
+        };
+        bump(&p.counters.parks, 1);
+        p.park.park(timeout);
+        if on_duty {
+            shared.timer_duty.store(super::NO_WORKER, SeqCst);
+        }
+    }
+    if shared.idle.transition_worker_from_parked(index) {
+        p.searching.store(true, Relaxed);
+    }
+}

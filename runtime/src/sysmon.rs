@@ -1,0 +1,97 @@
+//! The monitor thread (Go's `sysmon`).
+//!
+//! Every millisecond while any worker is awake (10 ms when all are parked)
+//! it refreshes the coarse clock, fires due timers if no worker did, and
+//! looks for a worker stuck in one poll: a P whose poll count has not moved
+//! for more than 10 ms while it is polling. Go would preempt it; a library
+//! cannot interrupt a future, so sysmon counts it (`stuck_polls`), logs the
+//! task's spawn location once, moves the P's runnext to the global queue
+//! and wakes idle workers, which steal the rest of its ring. It also
+//! sweeps completed tasks out of the registry, in bulk.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use crate::sched::Shared;
+use crate::sync::atomic::Ordering::Relaxed;
+
+/// A poll longer than this is "stuck" (Go's `forcePreemptNS`).
+pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
+
+struct Watch {
+    polls: u64,
+    since: Instant,
+    reported: bool,
+}
+
+pub(crate) fn run(shared: &Shared) {
+    let mut watch: Vec<Watch> = shared
+        .ps
+        .iter()
+        .map(|_| Watch {
+            polls: 0,
+            since: Instant::now(),
+            reported: false,
+        })
+        .collect();
+    let mut completions_at_sweep = 0;
+    let mut live_at_sweep = 0usize;
+    loop {
+        let (_, unparked) = shared.idle.snapshot();
+        let interval = if unparked > 0 {
+            Duration::from_millis(1)
+        } else {
+            Duration::from_millis(10)
+        };
+        {
+            let stop = shared.sysmon_lock.lock();
+            if *stop {
+                return;
+            }
+            let stop = shared.sysmon_cvar.wait_timeout(stop, interval);
+            if *stop {
+                return;
+            }
+        }
+        shared.timers.refresh_coarse();
+        shared.timers.fire_due(shared);
+        let now = Instant::now();
+        for (p, w) in shared.ps.iter().zip(watch.iter_mut()) {
+            let polls = p.counters.polls.load(Relaxed);
+            let polling = p.polling.load(Relaxed);
+            if polls != w.polls || polling.is_null() {
+                w.polls = polls;
+                w.since = now;
+                w.reported = false;
+                continue;
+            }
+            if w.reported || now - w.since < STUCK_AFTER {
+                continue;
+            }
+            w.reported = true;
+            shared.stuck_polls.fetch_add(1, Relaxed);
+            let location: &'static Location<'static> =
+                // SAFETY: `polling` only ever holds `&'static Location`s
+                // (stored by `worker::run_task`).
+                unsafe { &*polling };
+            log::warn!(
+                "goro: a worker has been polling one task for over {} ms (spawned at {location}); \
+                 moving its queued tasks to other workers",
+                STUCK_AFTER.as_millis()
+            );
+            if let Some(t) = p.take_runnext() {
+                shared.push_remote(t);
+            }
+            for _ in 0..shared.ps.len() {
+                shared.notify_parked();
+            }
+        }
+        // Sweep when completions since the last sweep reach a quarter of
+        // the live tasks then (amortised O(1) per task).
+        let done = shared.completions();
+        if done - completions_at_sweep >= (live_at_sweep as u64 / 4).max(1024) {
+            completions_at_sweep = done;
+            live_at_sweep = shared.registry.sweep();
+        }
+    }
+}

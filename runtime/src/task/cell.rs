@@ -1,0 +1,282 @@
+//! The typed task cell and the vtable functions that know its type.
+//!
+//! `SAFETY:` comments cite the rules in `state.rs`.
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::join::{JoinError, JoinHandle};
+use super::state::{State, ToIdle, ToRunning};
+use super::{Header, Notified, Vtable, drop_ref, waker};
+use crate::sched::Shared;
+use crate::sync::atomic::{AtomicPtr, AtomicU64};
+use crate::sync::{Arc, UnsafeCell};
+
+/// The future, then its output, then nothing.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// One task: header first, so the cell pointer is the header pointer.
+#[repr(C)]
+struct Cell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+    join_waker: UnsafeCell<Option<Waker>>,
+}
+
+struct VtableOf<F>(std::marker::PhantomData<F>);
+
+impl<F: Future + Send + 'static> VtableOf<F>
+where
+    F::Output: Send + 'static,
+{
+    const VTABLE: Vtable = Vtable {
+        run: run::<F>,
+        dealloc: dealloc::<F>,
+        try_read_output: try_read_output::<F>,
+        drop_join_handle: drop_join_handle::<F>,
+        cancel: cancel::<F>,
+    };
+}
+
+/// Where the task came from and what it is called.
+pub(crate) struct Meta {
+    pub(crate) id: u64,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) spawned_ms: u64,
+}
+
+/// Allocates a task. Returns its first run-queue entry, its join handle and
+/// the raw pointer whose reference belongs to the registry (three
+/// references in all).
+pub(crate) fn new_task<F>(
+    future: F,
+    shared: Arc<Shared>,
+    meta: Meta,
+) -> (Notified, JoinHandle<F::Output>, NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(3),
+            registry_next: AtomicPtr::new(std::ptr::null_mut()),
+            vtable: &VtableOf::<F>::VTABLE,
+            shared,
+            id: meta.id,
+            location: meta.location,
+            name: meta.name,
+            spawned_ms: meta.spawned_ms,
+            last_poll_ms: AtomicU64::new(0),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+        join_waker: UnsafeCell::new(None),
+    });
+    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    // SAFETY: the new cell carries three references, one for each result.
+    let notified = unsafe { Notified::from_raw(ptr) };
+    // SAFETY: as above.
+    let join = unsafe { JoinHandle::from_raw(ptr) };
+    (notified, join, ptr)
+}
+
+/// # Safety
+/// `ptr` points at a live `Cell<F>`.
+unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a Cell<F> {
+    // SAFETY: the caller guarantees the type; `#[repr(C)]` puts the header
+    // at offset 0.
+    unsafe { ptr.cast::<Cell<F>>().as_ref() }
+}
+
+/// Runs `f` and swallows a panic: used where user code (a `Drop`) may panic
+/// but the scheduler must carry on.
+fn quietly(f: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(f));
+}
+
+/// Polls or cancels the task; consumes one `Notified` reference.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F>` and the caller hands over one reference.
+pub(crate) unsafe fn run<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: caller guarantees the type and liveness.
+    let cell = unsafe { cell::<F>(ptr) };
+    let header = &cell.header;
+    match header.state.transition_to_running() {
+        ToRunning::Skip => {
+            // SAFETY: we own the reference we were given.
+            unsafe { drop_ref(ptr) };
+            return;
+        }
+        ToRunning::Cancel => {
+            // SAFETY: rule 1: we set `RUNNING`.
+            unsafe { cancel::<F>(ptr) };
+            // SAFETY: our reference.
+            unsafe { drop_ref(ptr) };
+            return;
+        }
+        ToRunning::Poll => {}
+    }
+    header.last_poll_ms.store(
+        header.shared.coarse_now_ms(),
+        crate::sync::atomic::Ordering::Relaxed,
+    );
+    // SAFETY: our reference keeps the task alive for the waker's lifetime;
+    // ManuallyDrop keeps the borrowed waker from releasing it.
+    let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
+    let mut cx = Context::from_waker(&waker);
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: rule 1: `RUNNING` is ours, so is the stage; the future is
+        // never moved while in the cell (the cell is boxed and never moves).
+        cell.stage.with_mut(|stage| unsafe {
+            match &mut *stage {
+                Stage::Running(fut) => Pin::new_unchecked(fut).poll(&mut cx),
+                _ => unreachable!("a running task holds its future"),
+            }
+        })
+    }));
+    match polled {
+        Ok(Poll::Ready(value)) => {
+            // SAFETY: rule 1.
+            unsafe { finish::<F>(ptr, Ok(value)) };
+        }
+        Ok(Poll::Pending) => match header.state.transition_to_idle() {
+            ToIdle::Idle => {}
+            ToIdle::Requeue => {
+                // SAFETY: rule 2: our reference becomes the queue entry.
+                let notified = unsafe { Notified::from_raw(ptr) };
+                header.shared.schedule_yield(notified);
+                return;
+            }
+            // SAFETY: rule 1: `RUNNING` is still ours.
+            ToIdle::Cancel => unsafe { cancel::<F>(ptr) },
+        },
+        Err(payload) => {
+            header.shared.task_panicked();
+            // SAFETY: rule 1.
+            unsafe { finish::<F>(ptr, Err(JoinError::panic(header.id, payload))) };
+        }
+    }
+    // SAFETY: our reference.
+    unsafe { drop_ref(ptr) };
+}
+
+/// Replaces the future with its result and completes.
+///
+/// # Safety
+/// The caller holds `RUNNING` on a live `Cell<F>`.
+unsafe fn finish<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
+    // SAFETY: caller guarantees the type and liveness.
+    let cell = unsafe { cell::<F>(ptr) };
+    // Dropping the future may panic; the output is stored regardless.
+    // SAFETY: rule 1.
+    let old = cell
+        .stage
+        .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
+    quietly(move || drop(old));
+    // SAFETY: rule 1.
+    cell.stage
+        .with_mut(|s| unsafe { *s = Stage::Finished(result) });
+    let prev = cell.header.state.transition_to_complete();
+    if !prev.is_join_interested() {
+        // SAFETY: rule 3: nobody will read the output; it is ours to drop.
+        let out = cell
+            .stage
+            .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
+        quietly(move || drop(out));
+    } else if prev.is_join_waker_set() {
+        // SAFETY: rule 4: the waker was published before our transition.
+        cell.join_waker.with(|w| unsafe {
+            if let Some(w) = &*w {
+                w.wake_by_ref();
+            }
+        });
+    }
+    cell.header.shared.task_completed();
+}
+
+/// Drops the future and completes with a cancellation.
+///
+/// # Safety
+/// The caller holds `RUNNING` on a live `Cell<F>`.
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: caller guarantees the type and liveness.
+    let id = unsafe { ptr.as_ref() }.id;
+    // SAFETY: forwarded from the caller.
+    unsafe { finish::<F>(ptr, Err(JoinError::cancelled(id))) };
+}
+
+/// # Safety
+/// The last reference to a live `Cell<F>` is gone.
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: rule 5: nobody else can reach the cell; it came from a Box.
+    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) };
+    quietly(move || drop(cell));
+}
+
+/// # Safety
+/// `ptr` is a live `Cell<F>`, `dst` a `*mut Poll<Result<F::Output, JoinError>>`,
+/// and the caller is its `JoinHandle`.
+unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+    // SAFETY: caller guarantees the type and liveness.
+    let cell = unsafe { cell::<F>(ptr) };
+    if !can_read_output(cell, waker) {
+        return;
+    }
+    // SAFETY: rule 3: complete with join interest: the output is ours.
+    let stage = cell
+        .stage
+        .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
+    let Stage::Finished(result) = stage else {
+        panic!("JoinHandle polled after it returned the output");
+    };
+    // SAFETY: the caller passes a pointer of this type.
+    unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
+}
+
+/// True if the task is complete; otherwise makes sure `waker` is published.
+fn can_read_output<F: Future>(cell: &Cell<F>, waker: &Waker) -> bool {
+    let state = &cell.header.state;
+    let snap = state.load();
+    if snap.is_complete() {
+        return true;
+    }
+    if snap.is_join_waker_set() {
+        // SAFETY: rule 4: published, so shared and read-only.
+        let same = cell
+            .join_waker
+            .with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) });
+        if same || state.unset_join_waker().is_err() {
+            return !same;
+        }
+    }
+    // SAFETY: rule 4: `JOIN_WAKER` and `COMPLETE` are clear, so the cell is ours.
+    cell.join_waker
+        .with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    state.set_join_waker().is_err()
+}
+
+/// # Safety
+/// `ptr` is a live `Cell<F>`; the caller is its `JoinHandle`, dropping.
+unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: caller guarantees the type and liveness.
+    let cell = unsafe { cell::<F>(ptr) };
+    if cell.header.state.unset_join_interested().is_err() {
+        // SAFETY: rule 3: complete while we were interested: ours to drop.
+        let out = cell
+            .stage
+            .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
+        quietly(move || drop(out));
+    }
+    // SAFETY: the handle's reference.
+    unsafe { drop_ref(ptr) };
+}

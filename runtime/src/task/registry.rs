@@ -1,0 +1,141 @@
+//! The registry of every live task, for shutdown and the task dump.
+//!
+//! Tokio keeps an `OwnedTasks` list behind sharded mutexes and locks it
+//! twice per task (insert, remove). Here spawning is one CAS on the
+//! spawning worker's own shard head (a Treiber push), and completion touches
+//! nothing: completed tasks are unlinked later, in bulk, by the sweeper (the
+//! monitor thread), like Go's background sweep.
+//!
+//! Protocol:
+//! 1. Pushers write their node's `registry_next` and publish the node with a
+//!    release CAS on the shard head. They never touch a published node.
+//! 2. Everything else (sweep, walk, take) holds `lock`. The sweeper unlinks
+//!    complete nodes but never the head node (the head pointer belongs to
+//!    the pushers' CAS), so the two never write the same word.
+//! 3. The registry's link holds one task reference; whoever unlinks a node
+//!    (sweep, take) releases it.
+
+use std::ptr::{self, NonNull};
+
+use super::{Header, drop_ref};
+use crate::sync::Mutex;
+use crate::sync::atomic::AtomicPtr;
+use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+pub(crate) struct Registry {
+    shards: Box<[AtomicPtr<Header>]>,
+    lock: Mutex<()>,
+}
+
+impl Registry {
+    pub(crate) fn new(shards: usize) -> Registry {
+        Registry {
+            shards: (0..shards)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect(),
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// Links a new task; its registry reference moves to the list.
+    pub(crate) fn push(&self, shard: usize, task: NonNull<Header>) {
+        let head = &self.shards[shard % self.shards.len()];
+        // SAFETY: the caller passes a live task with a reference for us.
+        let node = unsafe { task.as_ref() };
+        let mut cur = head.load(Relaxed);
+        loop {
+            node.registry_next.store(cur, Relaxed);
+            match head.compare_exchange_weak(cur, task.as_ptr(), Release, Relaxed) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Unlinks completed tasks (rule 2) and releases their references after
+    /// the lock is dropped (a release may run user `Drop` code).
+    pub(crate) fn sweep(&self) -> usize {
+        let mut released = Vec::new();
+        let mut live = 0;
+        {
+            let _guard = self.lock.lock();
+            for head in self.shards.iter() {
+                let mut prev = head.load(Acquire);
+                if prev.is_null() {
+                    continue;
+                }
+                live += 1;
+                loop {
+                    // SAFETY: `prev` is linked, so the list's reference keeps
+                    // it alive; we hold the lock (rule 2).
+                    let prev_ref = unsafe { &*prev };
+                    let cur = prev_ref.registry_next.load(Acquire);
+                    let Some(cur_ptr) = NonNull::new(cur) else {
+                        break;
+                    };
+                    // SAFETY: as above.
+                    let cur_ref = unsafe { cur_ptr.as_ref() };
+                    if cur_ref.state.load().is_complete() {
+                        prev_ref
+                            .registry_next
+                            .store(cur_ref.registry_next.load(Acquire), Release);
+                        released.push(cur_ptr);
+                    } else {
+                        live += 1;
+                        prev = cur;
+                    }
+                }
+            }
+        }
+        for ptr in released {
+            // SAFETY: rule 3: unlinking gave us the list's reference.
+            unsafe { drop_ref(ptr) };
+        }
+        live
+    }
+
+    /// Calls `f` on every linked task, under the lock.
+    pub(crate) fn walk(&self, mut f: impl FnMut(&Header)) {
+        let _guard = self.lock.lock();
+        for head in self.shards.iter() {
+            let mut cur = head.load(Acquire);
+            while let Some(node) = NonNull::new(cur) {
+                // SAFETY: linked nodes are alive (rule 3) and the lock keeps
+                // the sweeper away.
+                let node = unsafe { node.as_ref() };
+                f(node);
+                cur = node.registry_next.load(Acquire);
+            }
+        }
+    }
+
+    /// Unlinks every task and hands each (with the list's reference) to `f`,
+    /// after the lock is released.
+    pub(crate) fn take_all(&self, mut f: impl FnMut(NonNull<Header>)) {
+        let mut chains = Vec::new();
+        {
+            let _guard = self.lock.lock();
+            for head in self.shards.iter() {
+                chains.push(head.swap(ptr::null_mut(), Acquire));
+            }
+        }
+        for mut cur in chains {
+            while let Some(node) = NonNull::new(cur) {
+                // SAFETY: the list's reference keeps the node alive until
+                // `f` releases it; read the link first.
+                cur = unsafe { node.as_ref() }.registry_next.load(Acquire);
+                f(node);
+            }
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.take_all(|node| {
+            super::shutdown_task(node);
+            // SAFETY: rule 3.
+            unsafe { drop_ref(node) };
+        });
+    }
+}
