@@ -1,0 +1,981 @@
+//! [`Arena`]: chunked bump allocation with two fingers and kept chunks.
+//!
+//! # Layout of the current chunk
+//!
+//! ```text
+//!  data start                                                        data end
+//!  |                                                                        |
+//!  v                                                                        v
+//!  [ Vec/String buffers -->      ......free......      <-- objects, slices ]
+//!                          ^                          ^
+//!                         low                        top
+//! ```
+//!
+//! 1. **Objects bump down** from `top`: `new = (top - size) & !(align - 1)`,
+//!    checked against `low`. `top` is always a multiple of [`MIN_ALIGN`] (8),
+//!    and sizes are rounded up to 8, so for `align <= 8` the mask disappears
+//!    at compile time: the fast path is load `top`, load `low`, subtract,
+//!    compare, subtract, store. Both fingers live in the `Arena` itself
+//!    (bumpalo keeps its finger behind a pointer to the chunk footer, one load
+//!    more).
+//! 2. **Collection buffers bump up** from `low` (`Vec`, `String`, the
+//!    `Allocator` impl). A buffer whose end is `low` is the last upward
+//!    allocation and grows *in place* by moving `low`, with no copy, even if
+//!    objects were bumped down in between. Bumping down alone cannot do that:
+//!    the space after the last object is already taken.
+//! 3. When the chunk is full, the cold slow path moves to the next *spare*
+//!    chunk if it fits, or asks the global allocator for a new one (sizes
+//!    double from [`ArenaBuilder::chunk_size`] up to 4 MiB, never past the
+//!    [allocation limit](Arena::set_allocation_limit)). The old chunk's
+//!    leftover is abandoned until `reset`.
+//! 4. A downward request larger than a quarter of the current chunk gets a
+//!    **dedicated chunk** (a best-fit dedicated spare, or an exactly sized new
+//!    block) and does not change the size of later chunks (bumpalo#152).
+//!
+//! # Chunk lists and reset
+//!
+//! Every chunk is on exactly one of three lists: `used` (handed out since
+//! the last reset, newest first; it includes `current`), `spare` (empty
+//! normal chunks, in the order they were first used) or `spare_big` (empty
+//! dedicated chunks). [`Arena::reset`] runs the drop list, keeps the largest
+//! chunks that fit the [retain budget](ArenaBuilder::retain_bytes) together
+//! (default: keep all) and frees the others, and puts the
+//! chunks back on the spare lists *in their order of first use*, with no
+//! current chunk. The next round therefore replays the previous round's chunk
+//! sequence: a workload that repeats makes zero calls into the global
+//! allocator after its first round, even when a round spills over several
+//! chunks — bumpalo keeps only its last chunk and frees the rest (bumpalo#26,
+//! #61, #305).
+
+use core::alloc::Layout;
+use core::cell::Cell;
+use core::fmt;
+use core::mem::needs_drop;
+use core::ptr::{self, NonNull};
+
+use crate::chunk::{self, CHUNK_ALIGN, ChunkHeader, HEADER_SIZE};
+use crate::drop_list::{DropEntry, DropList};
+use crate::error::{AllocError, AllocErrorKind};
+
+/// Every downward allocation is rounded to a multiple of this, so `top` stays
+/// aligned to it and `align <= MIN_ALIGN` needs no masking.
+pub(crate) const MIN_ALIGN: usize = 8;
+
+/// Size of the first chunk, header included.
+const DEFAULT_CHUNK_SIZE: usize = 4096;
+
+/// Smallest chunk the builder accepts.
+const MIN_CHUNK_SIZE: usize = 128;
+
+/// Normal chunks stop doubling at this size.
+const MAX_CHUNK_SIZE: usize = 4 << 20;
+
+/// Address of both fingers of an arena without a chunk: non-null and
+/// aligned to [`MIN_ALIGN`] so that zero-sized requests succeed on the fast
+/// path; it carries no provenance and is never dereferenced for a non-zero
+/// size (the capacity between the fingers is zero).
+const EMPTY_ADDR: usize = 16;
+
+fn empty_finger() -> NonNull<u8> {
+    // SAFETY: EMPTY_ADDR is not zero.
+    unsafe { NonNull::new_unchecked(ptr::without_provenance_mut(EMPTY_ADDR)) }
+}
+
+#[inline(always)]
+const fn round_up(n: usize, to: usize) -> usize {
+    (n + to - 1) & !(to - 1)
+}
+
+/// Which finger a slow-path request bumps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dir {
+    /// Objects: from `top` toward `low`.
+    Down,
+    /// Collection buffers: from `low` toward `top`.
+    Up,
+}
+
+/// A bump arena: allocation is a pointer decrement, freeing is [`reset`](Arena::reset).
+///
+/// `Arena` is `Send` but not `Sync`: one thread allocates from it at a time,
+/// with no atomics on any path. Give each thread (or each request) its own,
+/// e.g. with [`with_thread_arena`](crate::with_thread_arena).
+///
+/// # Drop policy
+///
+/// The arena never runs a destructor you did not ask for:
+///
+/// * [`alloc`](Arena::alloc) and the other `alloc_*` methods **refuse, at
+///   compile time, any type with drop glue** (`core::mem::needs_drop`): the
+///   build fails with "Arena::alloc refuses types that need Drop". Nothing is
+///   recorded, nothing can leak by surprise (bumpalo#147).
+/// * [`alloc_owned`](Arena::alloc_owned) accepts them, for `T: Send +
+///   'static`, and records the destructor in a **drop list** that runs, newest
+///   first, on [`reset`](Arena::reset) and when the arena is dropped. The
+///   `'static` bound is what makes this sound: a value that could borrow from
+///   the arena could observe a neighbour already dropped.
+/// * [`Vec`](crate::Vec) and [`String`](crate::String) drop their elements
+///   when they go out of scope, like std's.
+///
+/// ```compile_fail
+/// let arena = goro_arena::Arena::new();
+/// arena.alloc(std::string::String::from("needs drop")); // refused
+/// ```
+///
+/// ```
+/// let mut arena = goro_arena::Arena::new();
+/// let s = arena.alloc_owned(String::from("dropped on reset"));
+/// s.push('!');
+/// arena.reset(); // the String's destructor runs here
+/// ```
+pub struct Arena {
+    /// Downward finger: objects end here; always a multiple of `MIN_ALIGN`.
+    top: Cell<NonNull<u8>>,
+    /// Upward finger: collection buffers start here; `low <= top`.
+    low: Cell<NonNull<u8>>,
+    /// The chunk the fingers point into (also on `used`).
+    current: Cell<Option<NonNull<ChunkHeader>>>,
+    /// Chunks handed out since the last reset.
+    used: Cell<Option<NonNull<ChunkHeader>>>,
+    /// Empty normal chunks kept for reuse, in their order of first use.
+    spare: Cell<Option<NonNull<ChunkHeader>>>,
+    /// Empty dedicated chunks kept for large objects.
+    spare_big: Cell<Option<NonNull<ChunkHeader>>>,
+    drops: DropList,
+    /// Bytes of all chunks (used and spare), headers included.
+    allocated: Cell<usize>,
+    /// Number of chunks owned.
+    chunks: Cell<usize>,
+    /// Size of the next normal chunk, header included.
+    next_size: Cell<usize>,
+    /// Cap on `allocated`; `usize::MAX` for none.
+    limit: usize,
+    /// Cap on the bytes kept across `reset`; `usize::MAX` keeps all.
+    retain: usize,
+}
+
+// SAFETY: the arena owns its chunks outright; the only values it ever touches
+// again are those on the drop list, which `alloc_owned` restricts to `Send`.
+// References it handed out borrow `&self`, so the arena cannot move to another
+// thread while they live. It is not `Sync` (the `Cell`s say so).
+unsafe impl Send for Arena {}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Arena::new()
+    }
+}
+
+/// Configures an [`Arena`]. Obtained from [`Arena::builder`].
+#[derive(Clone, Debug)]
+pub struct ArenaBuilder {
+    chunk_size: usize,
+    capacity: usize,
+    limit: Option<usize>,
+    retain: Option<usize>,
+}
+
+impl ArenaBuilder {
+    /// Size of the first chunk in bytes, header included (default 4 KiB;
+    /// at least 128). Later chunks double, up to 4 MiB.
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk_size = bytes.max(MIN_CHUNK_SIZE);
+        self
+    }
+
+    /// Allocates one chunk with room for at least `bytes` up front.
+    pub fn capacity(mut self, bytes: usize) -> Self {
+        self.capacity = bytes;
+        self
+    }
+
+    /// Caps the total size of the arena's chunks (see
+    /// [`Arena::set_allocation_limit`]). Default: no limit.
+    pub fn allocation_limit(mut self, bytes: Option<usize>) -> Self {
+        self.limit = bytes;
+        self
+    }
+
+    /// Caps the bytes of chunks kept across [`Arena::reset`]; `None` (the
+    /// default) keeps every chunk. Larger chunks are kept first.
+    pub fn retain_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.retain = bytes;
+        self
+    }
+
+    /// Builds the arena, allocating the requested capacity.
+    ///
+    /// # Panics
+    ///
+    /// If the capacity cannot be allocated; see [`try_build`](Self::try_build).
+    pub fn build(self) -> Arena {
+        self.try_build().unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// Builds the arena, or reports why the requested capacity could not be
+    /// allocated (the limit, or the global allocator).
+    pub fn try_build(self) -> Result<Arena, AllocError> {
+        let arena = Arena {
+            top: Cell::new(empty_finger()),
+            low: Cell::new(empty_finger()),
+            current: Cell::new(None),
+            used: Cell::new(None),
+            spare: Cell::new(None),
+            spare_big: Cell::new(None),
+            drops: DropList::default(),
+            allocated: Cell::new(0),
+            chunks: Cell::new(0),
+            next_size: Cell::new(round_up(self.chunk_size, CHUNK_ALIGN)),
+            limit: self.limit.unwrap_or(usize::MAX),
+            retain: self.retain.unwrap_or(usize::MAX),
+        };
+        if self.capacity > 0 {
+            let min = chunk_bytes_for(self.capacity)?;
+            let size = min.max(arena.next_size.get());
+            let chunk = arena.new_chunk(size, min, CHUNK_ALIGN, false)?;
+            arena.make_current(chunk);
+        }
+        Ok(arena)
+    }
+}
+
+/// Chunk size (header included, rounded) that can hold `needed` bytes.
+fn chunk_bytes_for(needed: usize) -> Result<usize, AllocError> {
+    needed
+        .checked_add(HEADER_SIZE + CHUNK_ALIGN - 1)
+        .filter(|&n| n <= isize::MAX as usize)
+        .map(|n| n & !(CHUNK_ALIGN - 1))
+        .ok_or(AllocError::new(AllocErrorKind::CapacityOverflow))
+}
+
+impl Arena {
+    /// An empty arena; the first allocation allocates its first chunk.
+    pub fn new() -> Arena {
+        Arena::builder().build()
+    }
+
+    /// An arena whose first chunk holds at least `bytes`.
+    ///
+    /// # Panics
+    ///
+    /// If the global allocator cannot provide the chunk.
+    pub fn with_capacity(bytes: usize) -> Arena {
+        Arena::builder().capacity(bytes).build()
+    }
+
+    /// A builder for the arena's knobs: chunk size, capacity, allocation
+    /// limit, retained-memory cap.
+    pub fn builder() -> ArenaBuilder {
+        ArenaBuilder {
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            capacity: 0,
+            limit: None,
+            retain: None,
+        }
+    }
+
+    // ----- the fast paths ------------------------------------------------
+
+    /// Bumps `top` down; `None` when the current chunk has no room.
+    #[inline(always)]
+    fn bump_down(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
+        let top = self.top.get();
+        let t = top.as_ptr().addr();
+        let l = self.low.get().as_ptr().addr();
+        // Invariant: l <= t, so this cannot wrap.
+        let room = t - l;
+        let new = if align <= MIN_ALIGN {
+            // `size <= isize::MAX` (a Layout), so this cannot overflow.
+            let size = round_up(size, MIN_ALIGN);
+            if size > room {
+                return None;
+            }
+            t - size
+        } else {
+            if size > room {
+                return None;
+            }
+            let new = (t - size) & !(align - 1);
+            if new < l {
+                return None;
+            }
+            new
+        };
+        // SAFETY: `l <= new <= t` and `l > 0` (a chunk address or EMPTY_ADDR).
+        let p = unsafe { NonNull::new_unchecked(top.as_ptr().with_addr(new)) };
+        self.top.set(p);
+        Some(p)
+    }
+
+    /// Bumps `low` up; `None` when the current chunk has no room.
+    #[inline(always)]
+    fn bump_up(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
+        let low = self.low.get();
+        let l = low.as_ptr().addr();
+        let t = self.top.get().as_ptr().addr();
+        let p = l.checked_add(align - 1)? & !(align - 1);
+        if size > t.checked_sub(p)? {
+            return None;
+        }
+        let end = p + size;
+        self.low.set(
+            // SAFETY: `end >= p >= l > 0`.
+            unsafe { NonNull::new_unchecked(low.as_ptr().with_addr(end)) },
+        );
+        // SAFETY: `p >= l > 0`.
+        Some(unsafe { NonNull::new_unchecked(low.as_ptr().with_addr(p)) })
+    }
+
+    /// Allocates room for `layout` (an object: bumped down).
+    ///
+    /// The memory is uninitialised; it stays valid until [`reset`](Self::reset)
+    /// or drop. Never fails for a zero-sized layout.
+    #[inline(always)]
+    pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        match self.bump_down(layout.size(), layout.align()) {
+            Some(p) => Ok(p),
+            None => self.alloc_slow(layout, Dir::Down),
+        }
+    }
+
+    /// Like [`try_alloc_layout`](Self::try_alloc_layout), panicking on failure.
+    ///
+    /// # Panics
+    ///
+    /// When the allocation limit is reached or the global allocator fails.
+    #[inline(always)]
+    pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
+        match self.try_alloc_layout(layout) {
+            Ok(p) => p,
+            Err(e) => alloc_failed(e),
+        }
+    }
+
+    /// Allocates a collection buffer (bumped up, growable in place).
+    #[inline(always)]
+    pub(crate) fn try_alloc_up(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        match self.bump_up(layout.size(), layout.align()) {
+            Some(p) => Ok(p),
+            None => self.alloc_slow(layout, Dir::Up),
+        }
+    }
+
+    /// Grows the last upward allocation `[ptr, ptr + old)` to `new` bytes in
+    /// place. Returns `false` (and changes nothing) if `ptr` is not the last
+    /// upward allocation or the chunk has no room.
+    #[inline]
+    pub(crate) fn grow_up_in_place(&self, ptr: NonNull<u8>, old: usize, new: usize) -> bool {
+        let low = self.low.get();
+        let start = ptr.as_ptr().addr();
+        // A zero-sized block may sit anywhere; only a real block can be "last".
+        if old == 0 || start.wrapping_add(old) != low.as_ptr().addr() {
+            return false;
+        }
+        let Some(end) = start.checked_add(new) else {
+            return false;
+        };
+        if end > self.top.get().as_ptr().addr() {
+            return false;
+        }
+        // SAFETY: `end > start > 0`.
+        self.low
+            .set(unsafe { NonNull::new_unchecked(low.as_ptr().with_addr(end)) });
+        true
+    }
+
+    /// Shrinks (or, with `new == 0`, frees) the last upward allocation; any
+    /// other block is left alone until reset.
+    #[inline]
+    pub(crate) fn shrink_up_in_place(&self, ptr: NonNull<u8>, old: usize, new: usize) {
+        let low = self.low.get();
+        let start = ptr.as_ptr().addr();
+        if old != 0 && new <= old && start.wrapping_add(old) == low.as_ptr().addr() {
+            // SAFETY: `start + new >= start > 0`.
+            self.low
+                .set(unsafe { NonNull::new_unchecked(low.as_ptr().with_addr(start + new)) });
+        }
+    }
+
+    // ----- typed allocation ----------------------------------------------
+
+    /// Moves `value` into the arena.
+    ///
+    /// `T` must not need `Drop` (checked at compile time); use
+    /// [`alloc_owned`](Self::alloc_owned) for types that do.
+    ///
+    /// # Panics
+    ///
+    /// When the allocation limit is reached or the global allocator fails;
+    /// [`try_alloc`](Self::try_alloc) reports those instead.
+    ///
+    /// ```
+    /// let arena = goro_arena::Arena::new();
+    /// let x = arena.alloc(41u64);
+    /// *x += 1;
+    /// assert_eq!(*x, 42);
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc<T>(&self, value: T) -> &mut T {
+        self.alloc_with(|| value)
+    }
+
+    /// Moves `value` into the arena, or reports why it could not.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub fn try_alloc<T>(&self, value: T) -> Result<&mut T, AllocError> {
+        self.try_alloc_with(|| value)
+    }
+
+    /// Writes the result of `f` straight into the arena (lets the compiler
+    /// build large values in place instead of copying them).
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> &mut T {
+        match self.try_alloc_with(f) {
+            Ok(r) => r,
+            Err(e) => alloc_failed(e),
+        }
+    }
+
+    /// Fallible [`alloc_with`](Self::alloc_with); `f` is not called on failure.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub fn try_alloc_with<T, F: FnOnce() -> T>(&self, f: F) -> Result<&mut T, AllocError> {
+        const { assert_no_drop::<T>() };
+        let p = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        // SAFETY: `p` is a fresh block sized and aligned for `T` that nothing
+        // else references; it lives as long as `&self` (reset needs `&mut`).
+        unsafe {
+            p.as_ptr().write(f());
+            Ok(&mut *p.as_ptr())
+        }
+    }
+
+    /// Moves a value that needs `Drop` into the arena and records its
+    /// destructor; it runs on [`reset`](Self::reset) or when the arena is
+    /// dropped, newest first. For a type without drop glue this is
+    /// [`alloc`](Self::alloc).
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_owned<T: Send + 'static>(&self, value: T) -> &mut T {
+        match self.try_alloc_owned(value) {
+            Ok(r) => r,
+            Err(e) => alloc_failed(e),
+        }
+    }
+
+    /// Fallible [`alloc_owned`](Self::alloc_owned); on failure `value` is dropped.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn try_alloc_owned<T: Send + 'static>(&self, value: T) -> Result<&mut T, AllocError> {
+        /// Value and entry share one bump.
+        #[repr(C)]
+        struct Owned<T> {
+            entry: DropEntry,
+            value: T,
+        }
+        let p = self.try_alloc_layout(Layout::new::<Owned<T>>())?.cast::<Owned<T>>();
+        // SAFETY: `p` is a fresh block for an `Owned<T>`; we write both fields
+        // before linking the entry, and the value stays untouched by the arena
+        // until the list runs, when no borrow of it is left (reset/drop take
+        // `&mut self`).
+        unsafe {
+            let value_ptr = NonNull::new_unchecked(&raw mut (*p.as_ptr()).value);
+            value_ptr.as_ptr().write(value);
+            if needs_drop::<T>() {
+                let entry = NonNull::new_unchecked(&raw mut (*p.as_ptr()).entry);
+                entry.as_ptr().write(DropEntry::new(value_ptr));
+                self.drops.push(entry);
+            }
+            Ok(&mut *value_ptr.as_ptr())
+        }
+    }
+
+    /// Copies a slice into the arena.
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
+        match self.try_alloc_slice_copy(src) {
+            Ok(r) => r,
+            Err(e) => alloc_failed(e),
+        }
+    }
+
+    /// Fallible [`alloc_slice_copy`](Self::alloc_slice_copy).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        let p = self.try_alloc_layout(Layout::for_value(src))?.cast::<T>();
+        // SAFETY: a fresh block sized and aligned for `src.len()` `T`s, which
+        // cannot overlap `src` (it was free until now).
+        unsafe {
+            ptr::copy_nonoverlapping(src.as_ptr(), p.as_ptr(), src.len());
+            Ok(core::slice::from_raw_parts_mut(p.as_ptr(), src.len()))
+        }
+    }
+
+    /// Clones a slice into the arena. `T` must not need `Drop` (compile-time
+    /// check).
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc), or if a `clone` panics.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_slice_clone<T: Clone>(&self, src: &[T]) -> &mut [T] {
+        let mut items = src.iter();
+        self.alloc_slice_fill_with(src.len(), |_| {
+            items.next().expect("slice length is fixed").clone()
+        })
+    }
+
+    /// Allocates `len` elements and writes `f(i)` into element `i`. `T` must
+    /// not need `Drop` (compile-time check). The elements are written through
+    /// a local cursor, not the arena's finger, so this runs at memory speed.
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc), or if `f` panics (elements written so far
+    /// stay in the arena; they have no destructor to run).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, mut f: F) -> &mut [T] {
+        const { assert_no_drop::<T>() };
+        let layout = Layout::array::<T>(len)
+            .unwrap_or_else(|_| alloc_failed(AllocError::new(AllocErrorKind::CapacityOverflow)));
+        let p = self.alloc_layout(layout).cast::<T>();
+        for i in 0..len {
+            // SAFETY: `i < len`, inside the fresh block.
+            unsafe { p.as_ptr().add(i).write(f(i)) };
+        }
+        // SAFETY: all `len` elements are initialised.
+        unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), len) }
+    }
+
+    /// Allocates a slice filled from an exact-size iterator. `T` must not
+    /// need `Drop` (compile-time check). If the iterator yields fewer items
+    /// than it promised, the slice is that much shorter; extra items are not
+    /// pulled.
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc), or if the iterator panics.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_slice_fill_iter<T, I>(&self, iter: I) -> &mut [T]
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        const { assert_no_drop::<T>() };
+        let iter = iter.into_iter();
+        let len = iter.len();
+        let layout = Layout::array::<T>(len)
+            .unwrap_or_else(|_| alloc_failed(AllocError::new(AllocErrorKind::CapacityOverflow)));
+        let p = self.alloc_layout(layout).cast::<T>();
+        let mut n = 0;
+        for value in iter.take(len) {
+            // SAFETY: `n < len`, inside the fresh block.
+            unsafe { p.as_ptr().add(n).write(value) };
+            n += 1;
+        }
+        // SAFETY: the first `n` elements are initialised.
+        unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), n) }
+    }
+
+    /// Copies a string into the arena.
+    ///
+    /// # Panics
+    ///
+    /// As [`alloc`](Self::alloc).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn alloc_str(&self, s: &str) -> &mut str {
+        match self.try_alloc_str(s) {
+            Ok(r) => r,
+            Err(e) => alloc_failed(e),
+        }
+    }
+
+    /// Fallible [`alloc_str`](Self::alloc_str).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
+        let bytes = self.try_alloc_slice_copy(s.as_bytes())?;
+        // SAFETY: a byte-for-byte copy of a `str`.
+        Ok(unsafe { core::str::from_utf8_unchecked_mut(bytes) })
+    }
+
+    // ----- reset and stats -----------------------------------------------
+
+    /// Runs the drop list, then makes every chunk free for reuse.
+    ///
+    /// The largest chunks that fit the retain budget together are kept; the rest go
+    /// back to the global allocator. The kept chunks are reused in the order
+    /// they were first used, so a workload that fit before fits again, at
+    /// the same addresses, without calling the global allocator.
+    pub fn reset(&mut self) {
+        // SAFETY: `&mut self`: no reference into the arena is alive.
+        unsafe { self.drops.run() };
+        self.current.set(None);
+        if self.allocated.get() > self.retain {
+            self.trim_to(self.retain);
+        }
+        // `used` is newest first: reversing it onto the spare lists restores
+        // the order of first use (spares already there were never used this
+        // round, so they go after).
+        let mut normal = self.spare.take();
+        let mut big = self.spare_big.take();
+        let mut rev_normal: Option<NonNull<ChunkHeader>> = None;
+        let mut rev_big: Option<NonNull<ChunkHeader>> = None;
+        let mut cur = self.used.take();
+        while let Some(c) = cur {
+            // SAFETY: every chunk on our lists is live; we relink as we go.
+            unsafe {
+                cur = chunk::next(c);
+                if chunk::is_dedicated(c) {
+                    chunk::set_next(c, rev_big);
+                    rev_big = Some(c);
+                } else {
+                    chunk::set_next(c, rev_normal);
+                    rev_normal = Some(c);
+                }
+            }
+        }
+        // Append the older spares behind the chunks used this round.
+        // SAFETY: live chunks.
+        unsafe {
+            normal = append(rev_normal, normal);
+            big = append(rev_big, big);
+        }
+        self.spare_big.set(big);
+        self.spare.set(normal);
+        // Start the round like the first one, with no current chunk: the
+        // first allocation takes the slow path once and picks up the first
+        // spare. Every later slow-path decision then sees the same state as
+        // in the previous round, so a repeated workload lands in the same
+        // chunks at the same addresses (tests/arena_props.rs checks this).
+        self.top.set(empty_finger());
+        self.low.set(empty_finger());
+    }
+
+    /// Keeps the largest chunks that fit in `budget` bytes together and
+    /// frees the others. Only called from `reset` when over budget (a rare,
+    /// already slow path, so it may use a temporary `Vec`).
+    fn trim_to(&mut self, budget: usize) {
+        let lists = [&self.used, &self.spare, &self.spare_big];
+        let mut all = std::vec::Vec::with_capacity(self.chunks.get());
+        for list in lists {
+            let mut cur = list.get();
+            while let Some(c) = cur {
+                // SAFETY: live chunk.
+                unsafe {
+                    all.push((chunk::size_of_chunk(c), c));
+                    cur = chunk::next(c);
+                }
+            }
+        }
+        all.sort_unstable_by_key(|&(size, _)| core::cmp::Reverse(size));
+        let mut kept = 0usize;
+        all.retain(|&(size, _)| {
+            let keep = size <= budget - kept;
+            if keep {
+                kept += size;
+            }
+            !keep
+        });
+        // `all` now lists the chunks to free; unlink them from their lists.
+        for list in lists {
+            let mut prev: Option<NonNull<ChunkHeader>> = None;
+            let mut cur = list.get();
+            while let Some(c) = cur {
+                // SAFETY: live chunk; a freed chunk is unlinked first and
+                // nothing points into it (`&mut self`, drop list already run).
+                unsafe {
+                    cur = chunk::next(c);
+                    if let Some(i) = all.iter().position(|&(_, d)| d == c) {
+                        let (size, _) = all.swap_remove(i);
+                        match prev {
+                            Some(p) => chunk::set_next(p, cur),
+                            None => list.set(cur),
+                        }
+                        chunk::free_chunk(c);
+                        self.allocated.set(self.allocated.get() - size);
+                        self.chunks.set(self.chunks.get() - 1);
+                    } else {
+                        prev = Some(c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Total bytes of the chunks this arena holds (in use and kept), headers
+    /// included: what it took from the global allocator.
+    pub fn allocated_bytes(&self) -> usize {
+        self.allocated.get()
+    }
+
+    /// Number of chunks held (in use and kept).
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.get()
+    }
+
+    /// Free bytes left between the two fingers of the current chunk.
+    pub fn chunk_capacity_left(&self) -> usize {
+        self.top.get().as_ptr().addr() - self.low.get().as_ptr().addr()
+    }
+
+    /// Number of destructors recorded by [`alloc_owned`](Self::alloc_owned)
+    /// and not yet run.
+    pub fn pending_drops(&self) -> usize {
+        self.drops.len()
+    }
+
+    /// The allocation limit in bytes, if any.
+    pub fn allocation_limit(&self) -> Option<usize> {
+        (self.limit != usize::MAX).then_some(self.limit)
+    }
+
+    /// Caps [`allocated_bytes`](Self::allocated_bytes): a request that would
+    /// need a chunk past the limit fails (`try_*` return
+    /// [`AllocErrorKind::LimitReached`]) instead of growing. Chunks already
+    /// held are not freed.
+    pub fn set_allocation_limit(&mut self, bytes: Option<usize>) {
+        self.limit = bytes.unwrap_or(usize::MAX);
+    }
+
+    /// The retain budget in bytes, if any (see [`ArenaBuilder::retain_bytes`]).
+    pub fn retain_limit(&self) -> Option<usize> {
+        (self.retain != usize::MAX).then_some(self.retain)
+    }
+
+    /// Changes the retain budget; it applies at the next [`reset`](Self::reset).
+    pub fn set_retain_limit(&mut self, bytes: Option<usize>) {
+        self.retain = bytes.unwrap_or(usize::MAX);
+    }
+
+    // ----- the slow path -------------------------------------------------
+
+    /// Points the fingers at `chunk` and puts it on the used list.
+    fn make_current(&self, chunk: NonNull<ChunkHeader>) {
+        // SAFETY: a live chunk that is on no list.
+        unsafe {
+            chunk::set_next(chunk, self.used.get());
+            self.low.set(chunk::data_start(chunk));
+            self.top.set(chunk::data_end(chunk));
+        }
+        self.used.set(Some(chunk));
+        self.current.set(Some(chunk));
+    }
+
+    /// Takes a chunk of `preferred` bytes (at least `min`) from the global
+    /// allocator, honouring the limit and halving on refusal.
+    fn new_chunk(
+        &self,
+        preferred: usize,
+        min: usize,
+        align: usize,
+        dedicated: bool,
+    ) -> Result<NonNull<ChunkHeader>, AllocError> {
+        let room = self.limit.saturating_sub(self.allocated.get());
+        if min > room {
+            return Err(AllocError::new(AllocErrorKind::LimitReached));
+        }
+        let mut size = preferred.min(room & !(CHUNK_ALIGN - 1)).max(min);
+        loop {
+            match chunk::alloc_chunk(size, align, dedicated) {
+                Ok(c) => {
+                    self.allocated.set(self.allocated.get() + size);
+                    self.chunks.set(self.chunks.get() + 1);
+                    return Ok(c);
+                }
+                Err(e) if e.kind() == AllocErrorKind::OutOfMemory && size > min => {
+                    size = round_up(size / 2, CHUNK_ALIGN).max(min);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn alloc_slow(&self, layout: Layout, dir: Dir) -> Result<NonNull<u8>, AllocError> {
+        let overflow = AllocError::new(AllocErrorKind::CapacityOverflow);
+        // Worst case in an empty chunk, whose data start and end are 16-aligned.
+        let pad = if layout.align() > MIN_ALIGN {
+            layout.align()
+        } else {
+            0
+        };
+        let needed = round_up(layout.size(), MIN_ALIGN)
+            .checked_add(pad)
+            .ok_or(overflow)?;
+        let min = chunk_bytes_for(needed)?;
+        // "Large" is relative to the current chunk, or before the first one
+        // to the chunk that would become current (the first spare, else a
+        // new one of `next_size`). After a reset the same chunk plays that
+        // role at the same point of a repeated workload, so the decision
+        // repeats too.
+        let chunk_size = match (self.current.get(), self.spare.get()) {
+            // SAFETY: the current chunk and the spares are live.
+            (Some(c), _) | (None, Some(c)) => unsafe { chunk::size_of_chunk(c) },
+            (None, None) => self.next_size.get(),
+        };
+        if dir == Dir::Down && needed > chunk_size / 4 {
+            return self.alloc_dedicated(layout, needed, min);
+        }
+        match self.spare.get() {
+            // SAFETY: spare chunks are live.
+            Some(s) if unsafe { chunk::capacity(s) } >= needed => {
+                // SAFETY: as above; unlinking the head of the spare list.
+                self.spare.set(unsafe { chunk::next(s) });
+                self.make_current(s);
+            }
+            _ => {
+                let preferred = self.next_size.get();
+                let c = self.new_chunk(preferred.max(min), min, CHUNK_ALIGN, false)?;
+                // SAFETY: just allocated.
+                if unsafe { chunk::size_of_chunk(c) } >= preferred {
+                    self.next_size.set((preferred * 2).min(MAX_CHUNK_SIZE));
+                }
+                self.make_current(c);
+            }
+        }
+        let p = match dir {
+            Dir::Down => self.bump_down(layout.size(), layout.align()),
+            Dir::Up => self.bump_up(layout.size(), layout.align()),
+        };
+        // The new chunk holds at least `needed`, so this always succeeds.
+        p.ok_or(overflow)
+    }
+
+    /// A large object: best-fit dedicated spare, or an exactly sized new
+    /// chunk. The chunk joins the used list without becoming current.
+    fn alloc_dedicated(
+        &self,
+        layout: Layout,
+        needed: usize,
+        min: usize,
+    ) -> Result<NonNull<u8>, AllocError> {
+        let mut best: Option<(Option<NonNull<ChunkHeader>>, NonNull<ChunkHeader>)> = None;
+        let mut best_cap = usize::MAX;
+        let mut prev = None;
+        let mut cur = self.spare_big.get();
+        while let Some(c) = cur {
+            // SAFETY: spare chunks are live.
+            unsafe {
+                let cap = chunk::capacity(c);
+                if cap >= needed && cap < best_cap {
+                    best_cap = cap;
+                    best = Some((prev, c));
+                }
+                prev = Some(c);
+                cur = chunk::next(c);
+            }
+        }
+        let c = match best {
+            Some((before, c)) => {
+                // SAFETY: unlinking a live chunk from the spare list.
+                unsafe {
+                    let after = chunk::next(c);
+                    match before {
+                        Some(b) => chunk::set_next(b, after),
+                        None => self.spare_big.set(after),
+                    }
+                }
+                c
+            }
+            None => self.new_chunk(min, min, layout.align(), true)?,
+        };
+        // SAFETY: `c` is live and on no list; the object goes at its top,
+        // which holds `needed >= size + padding` bytes.
+        unsafe {
+            chunk::set_next(c, self.used.get());
+            self.used.set(Some(c));
+            let end = chunk::data_end(c);
+            let addr = (end.as_ptr().addr() - layout.size()) & !(layout.align() - 1);
+            Ok(NonNull::new_unchecked(end.as_ptr().with_addr(addr)))
+        }
+    }
+}
+
+/// Links list `b` after the last chunk of list `a`.
+///
+/// # Safety
+///
+/// Every chunk on both lists is live, and the lists are disjoint.
+unsafe fn append(
+    a: Option<NonNull<ChunkHeader>>,
+    b: Option<NonNull<ChunkHeader>>,
+) -> Option<NonNull<ChunkHeader>> {
+    let Some(head) = a else { return b };
+    let mut last = head;
+    // SAFETY: live chunks (caller).
+    unsafe {
+        while let Some(n) = chunk::next(last) {
+            last = n;
+        }
+        chunk::set_next(last, b);
+    }
+    Some(head)
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no reference into the arena is alive.
+        unsafe { self.drops.run() };
+        for list in [self.used.take(), self.spare.take(), self.spare_big.take()] {
+            let mut cur = list;
+            while let Some(c) = cur {
+                // SAFETY: live chunk, unlinked as we go; nothing points into it.
+                unsafe {
+                    cur = chunk::next(c);
+                    chunk::free_chunk(c);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Arena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Arena")
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("chunk_count", &self.chunk_count())
+            .field("chunk_capacity_left", &self.chunk_capacity_left())
+            .field("pending_drops", &self.pending_drops())
+            .field("allocation_limit", &self.allocation_limit())
+            .field("retain_limit", &self.retain_limit())
+            .finish()
+    }
+}
+
+/// The compile-time half of the drop policy.
+const fn assert_no_drop<T>() {
+    assert!(
+        !needs_drop::<T>(),
+        "Arena::alloc refuses types that need Drop: use Arena::alloc_owned, which records the destructor"
+    );
+}
+
+/// Panics with the error's message (the infallible methods).
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn alloc_failed(e: AllocError) -> ! {
+    panic!("{e}")
+}
