@@ -5,3 +5,4 @@
 //! they catch that bug; nothing outside `tests/` uses them.
 
 pub mod oneshot;
+pub mod netpoll_waker;
