@@ -1,2 +1,50 @@
-//! Criterion benches for http2: placeholder until that part lands.
-fn main() {}
+//! Criterion benches of HPACK: goro-http2 against the `hpack` crate (h2's
+//! HPACK module is private), ns per header block, on the quick report's
+//! workload (`bench/src/quick/http2.rs`, included here so both measure the
+//! same thing).
+
+// criterion_group! expands to an undocumented public function.
+#![allow(missing_docs)]
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+// The included module reaches these through `super::`.
+#[allow(unused_imports)]
+use goro_bench::quick::{Cell, Contender, Row, Table, alternate};
+
+#[path = "../src/quick/http2.rs"]
+#[allow(dead_code)]
+mod workload;
+
+use workload::{
+    BLOCKS, goro_decode, goro_encode, goro_wire, hpack_decode, hpack_encode, request_lists,
+    response_lists,
+};
+
+fn hpack(c: &mut Criterion) {
+    if std::env::var_os("GORO_HTTP2_QUICK").is_some() {
+        for t in workload::tables() {
+            println!("{}", t.to_markdown());
+        }
+    }
+    for (name, lists) in [
+        ("request", request_lists(BLOCKS)),
+        ("response", response_lists(BLOCKS)),
+    ] {
+        let wire = goro_wire(&lists);
+        workload::check(&lists, &wire);
+        let mut g = c.benchmark_group(format!("hpack_decode_{name}_block"));
+        g.throughput(Throughput::Elements(BLOCKS as u64));
+        g.bench_function("goro", |b| b.iter(|| goro_decode(&wire)));
+        g.bench_function("hpack", |b| b.iter(|| hpack_decode(&wire)));
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("hpack_encode_{name}_block"));
+        g.throughput(Throughput::Elements(BLOCKS as u64));
+        g.bench_function("goro", |b| b.iter(|| goro_encode(&lists)));
+        g.bench_function("hpack", |b| b.iter(|| hpack_encode(&lists)));
+        g.finish();
+    }
+}
+
+criterion_group!(benches, hpack);
+criterion_main!(benches);
