@@ -12,6 +12,9 @@ use std::time::Instant;
 use goro_bench::alloc_count::{CountingAlloc, live_bytes};
 use goro_bench::quick::{self, Table};
 
+/// A report section: runs its shapes and returns its tables.
+type Section = Box<dyn FnOnce() -> Vec<Table>>;
+
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
@@ -20,7 +23,7 @@ fn main() {
     let mut report = String::from("# goro quick comparison\n\n");
     report.push_str(&machine_line());
 
-    let mut sections: Vec<(&str, Box<dyn FnOnce() -> Vec<Table>>)> = vec![(
+    let mut sections: Vec<(&str, Section)> = vec![(
         "Scheduler",
         Box::new(|| quick::scheduler::tables(live_bytes)),
     )];
