@@ -362,6 +362,30 @@ fn abandon_then_write(mut p: Poller) {
     }
 }
 
+/// A stream of ops that complete at once must not starve an op waiting on
+/// readiness (the epoll backend skips `epoll_wait` while it has completions
+/// in hand, but only for a bounded number of polls).
+fn waiting_ops_are_not_starved(backend: Backend) {
+    let Some(mut p) = poller(backend) else { return };
+    let (a, b) = pair();
+    let (c, d) = pair();
+    p.submit(Op::recv(raw(&a), Vec::with_capacity(8)), 1)
+        .unwrap();
+    p.poll(&mut Vec::new(), Some(Duration::ZERO)).unwrap();
+    (&b).write_all(b"x").unwrap();
+    let mut drain = [0u8; 64];
+    for round in 0..200 {
+        p.submit(Op::send(raw(&c), vec![0u8; 8]), 2).unwrap();
+        let mut out = Vec::new();
+        p.poll(&mut out, Some(Duration::ZERO)).unwrap();
+        if out.iter().any(|c| c.token == 1) {
+            return;
+        }
+        while (&d).read(&mut drain).is_ok() {}
+        assert!(round < 150, "waiting recv starved for {round} polls");
+    }
+}
+
 fn readiness_edges(backend: Backend) {
     let Some(mut p) = poller(backend) else { return };
     let (a, b) = pair();
@@ -619,6 +643,7 @@ both_backends!(
     timeout_precision,
     cancel_inflight_recv,
     abandoned_buffer_outlives_the_kernel,
+    waiting_ops_are_not_starved,
     readiness_edges,
     recv_multi_buffer_ring,
     pipes_and_files,

@@ -23,6 +23,11 @@
 //!    rounded *up* to the next millisecond, never down.
 //! 7. Nothing here is owned by the kernel: cancel completes at once with
 //!    `ECANCELED`, and dropping the poller frees everything.
+//! 8. Ops that completed at submit are handed out by the next `poll` without
+//!    an `epoll_wait` at all: the optimistic path costs the I/O call only.
+//!    So that a stream of such ops cannot starve descriptors that are
+//!    waiting, every `FAIRNESS_TICK`-th such `poll` still checks epoll
+//!    (Go's scheduler checks its global queue every 61 ticks the same way).
 
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry as MapEntry;
@@ -40,6 +45,8 @@ use crate::table::{OpId, internal_tag};
 use crate::waker::WakerInner;
 
 const WAKE_KEY: u64 = internal_tag(0);
+/// Rule 8: at most this many `poll`s in a row skip `epoll_wait`.
+const FAIRNESS_TICK: u32 = 61;
 const EVENTS: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
 const READ_EVENTS: u32 =
     (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
@@ -63,6 +70,7 @@ pub(crate) struct Driver {
     events: Vec<libc::epoll_event>,
     scratch: Box<[u8]>,
     pwait2: bool,
+    skipped: u32,
     waker: Arc<WakerInner>,
 }
 
@@ -92,6 +100,7 @@ impl Driver {
             events: vec![libc::epoll_event { events: 0, u64: 0 }; 1024],
             scratch,
             pwait2: true,
+            skipped: 0,
             waker,
         })
     }
@@ -244,6 +253,13 @@ impl Driver {
         timeout: Option<Duration>,
         stats: &mut Stats,
     ) -> io::Result<()> {
+        // Rule 8: completions already in hand skip the epoll call.
+        if !out.is_empty() && self.skipped < FAIRNESS_TICK {
+            self.skipped += 1;
+            self.fire_timers(ops, out, stats);
+            return Ok(());
+        }
+        self.skipped = 0;
         let mut timeout = if out.is_empty() {
             timeout
         } else {
