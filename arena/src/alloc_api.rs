@@ -50,11 +50,7 @@ unsafe impl Allocator for &Arena {
         // SAFETY: the caller guarantees `ptr` holds `old_layout.size()` bytes
         // and `new_layout.size() >= old_layout.size()`; the new block is fresh.
         unsafe {
-            ptr::copy_nonoverlapping(
-                ptr.as_ptr(),
-                new.as_ptr().cast::<u8>(),
-                old_layout.size(),
-            );
+            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr().cast::<u8>(), old_layout.size());
             self.deallocate(ptr, old_layout);
         }
         Ok(new)
@@ -92,11 +88,7 @@ unsafe impl Allocator for &Arena {
         // SAFETY: `new_layout.size() <= old_layout.size()` bytes are valid at
         // `ptr` (caller); the new block is fresh.
         unsafe {
-            ptr::copy_nonoverlapping(
-                ptr.as_ptr(),
-                new.as_ptr().cast::<u8>(),
-                new_layout.size(),
-            );
+            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr().cast::<u8>(), new_layout.size());
         }
         Ok(new)
     }

@@ -483,7 +483,9 @@ impl Arena {
             entry: DropEntry,
             value: T,
         }
-        let p = self.try_alloc_layout(Layout::new::<Owned<T>>())?.cast::<Owned<T>>();
+        let p = self
+            .try_alloc_layout(Layout::new::<Owned<T>>())?
+            .cast::<Owned<T>>();
         // SAFETY: `p` is a fresh block for an `Owned<T>`; we write both fields
         // before linking the entry, and the value stays untouched by the arena
         // until the list runs, when no borrow of it is left (reset/drop take

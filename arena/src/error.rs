@@ -41,7 +41,9 @@ impl fmt::Display for AllocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.kind {
             AllocErrorKind::LimitReached => "arena allocation limit reached",
-            AllocErrorKind::OutOfMemory => "out of memory: the global allocator refused an arena chunk",
+            AllocErrorKind::OutOfMemory => {
+                "out of memory: the global allocator refused an arena chunk"
+            }
             AllocErrorKind::CapacityOverflow => "arena allocation request too large",
         })
     }

@@ -38,6 +38,7 @@ mod arena;
 mod chunk;
 mod drop_list;
 mod error;
+mod pool;
 mod scoped;
 mod string;
 mod sync;
@@ -45,6 +46,7 @@ mod vec;
 
 pub use arena::{Arena, ArenaBuilder};
 pub use error::{AllocError, AllocErrorKind};
+pub use pool::{Batch, Local, Pool, Pooled, Recycle};
 pub use scoped::{configure_thread_arena, with_thread_arena};
 pub use string::String;
 pub use vec::Vec;

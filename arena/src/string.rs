@@ -91,7 +91,10 @@ impl<'a> String<'a> {
     /// If `new_len` is not on a character boundary.
     pub fn truncate(&mut self, new_len: usize) {
         if new_len < self.len() {
-            assert!(self.is_char_boundary(new_len), "truncate inside a character");
+            assert!(
+                self.is_char_boundary(new_len),
+                "truncate inside a character"
+            );
             self.bytes.truncate(new_len);
         }
     }

@@ -39,6 +39,15 @@ mod imp {
         }
     }
 
+    /// A non-zero number that identifies the calling thread among the
+    /// threads alive now: the address of a thread-local byte. One TLS access,
+    /// no lazy initialisation, no destructor.
+    #[inline]
+    pub(crate) fn thread_token() -> usize {
+        std::thread_local!(static MARK: u8 = const { 0 });
+        MARK.with(|m| core::ptr::from_ref(m).addr())
+    }
+
     /// An `UnsafeCell` with loom's access shape.
     #[derive(Debug, Default)]
     pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
@@ -68,6 +77,12 @@ mod imp {
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::sync::atomic;
     pub(crate) use loom::thread;
+
+    /// As the std build's: the address of a (loom) thread-local byte.
+    pub(crate) fn thread_token() -> usize {
+        loom::thread_local!(static MARK: u8 = 0);
+        MARK.with(|m| core::ptr::from_ref(m).addr())
+    }
 
     /// loom's `Mutex` behind the same poison-free face as the std build.
     #[derive(Debug, Default)]

@@ -143,7 +143,11 @@ impl<'a, T> Vec<'a, T> {
     ///
     /// If `index > len`, or growth fails.
     pub fn insert(&mut self, index: usize, value: T) {
-        assert!(index <= self.len, "insertion index {index} > len {}", self.len);
+        assert!(
+            index <= self.len,
+            "insertion index {index} > len {}",
+            self.len
+        );
         if self.len == self.cap {
             self.grow_one();
         }
@@ -163,7 +167,11 @@ impl<'a, T> Vec<'a, T> {
     ///
     /// If `index >= len`.
     pub fn remove(&mut self, index: usize) -> T {
-        assert!(index < self.len, "removal index {index} >= len {}", self.len);
+        assert!(
+            index < self.len,
+            "removal index {index} >= len {}",
+            self.len
+        );
         // SAFETY: `index < len`: read the element, then close the gap.
         unsafe {
             let p = self.ptr.as_ptr().add(index);
@@ -180,7 +188,11 @@ impl<'a, T> Vec<'a, T> {
     ///
     /// If `index >= len`.
     pub fn swap_remove(&mut self, index: usize) -> T {
-        assert!(index < self.len, "swap_remove index {index} >= len {}", self.len);
+        assert!(
+            index < self.len,
+            "swap_remove index {index} >= len {}",
+            self.len
+        );
         let last = self.len - 1;
         self.as_mut_slice().swap(index, last);
         self.pop().expect("len > 0")

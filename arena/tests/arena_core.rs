@@ -42,7 +42,15 @@ fn typed_allocations_keep_their_values() {
     *b += 1;
     assert_eq!((*a, *b, *c, *d), (2, 3, [3; 5], (4, 5.0)));
     assert_eq!(&*s, "hello");
-    assert_eq!((&*xs, &*ys, &*zs, &*ws), (&[1, 2, 3][..], &[7, 8][..], &[0, 1, 2, 3][..], &[0usize, 10, 20][..]));
+    assert_eq!(
+        (&*xs, &*ys, &*zs, &*ws),
+        (
+            &[1, 2, 3][..],
+            &[7, 8][..],
+            &[0, 1, 2, 3][..],
+            &[0usize, 10, 20][..]
+        )
+    );
 }
 
 #[test]
@@ -104,7 +112,10 @@ fn reset_keeps_every_chunk_and_replays_their_order() {
 
 #[test]
 fn retain_budget_keeps_the_largest_chunks_that_fit() {
-    let mut arena = Arena::builder().chunk_size(256).retain_bytes(Some(4096)).build();
+    let mut arena = Arena::builder()
+        .chunk_size(256)
+        .retain_bytes(Some(4096))
+        .build();
     for i in 0..2000u64 {
         arena.alloc(i);
     }
@@ -200,7 +211,10 @@ fn huge_requests_return_errors() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri aborts on a 1 TiB allocation instead of failing it")]
+#[cfg_attr(
+    miri,
+    ignore = "Miri aborts on a 1 TiB allocation instead of failing it"
+)]
 fn a_terabyte_is_out_of_memory() {
     let arena = Arena::new();
     let layout = Layout::from_size_align(1 << 40, 8).unwrap();

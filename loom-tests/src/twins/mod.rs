@@ -6,3 +6,4 @@
 
 pub mod oneshot;
 pub mod netpoll_waker;
+pub mod arena_pool;
