@@ -442,3 +442,185 @@ fn preface_may_arrive_byte_by_byte() {
     }
     assert_eq!(p.events().len(), 1);
 }
+
+#[test]
+fn peer_header_table_size_is_honoured_by_our_encoder() {
+    let ours = Settings {
+        header_table_size: Some(0),
+        ..Settings::default()
+    };
+    let mut p = Peer::open_with(Builder::new(), ours);
+    p.dec.set_max_table_size(0);
+    p.get(1);
+    p.events();
+    let resp = Response::builder().header("x-a", "1").body(()).unwrap();
+    p.conn.send_response(StreamId(1), resp, true).unwrap();
+    let raw: Vec<_> = std::iter::from_fn(|| p.conn.poll_transmit()).collect();
+    // §4.2 of RFC 7541: the block opens with a size update to 0.
+    assert_eq!(raw[0].payload[0], 0x20);
+    // And the peer's strict decoder (which now requires it) accepts the block.
+    let mut fields = Vec::new();
+    p.dec
+        .decode(&raw[0].payload, usize::MAX, |h| fields.push(h))
+        .unwrap();
+    assert_eq!(p.dec.table_size(), 0);
+}
+
+#[test]
+fn peer_max_frame_size_allows_larger_data_frames() {
+    let ours = Settings {
+        max_frame_size: Some(100_000),
+        initial_window_size: Some(1 << 20),
+        ..Settings::default()
+    };
+    let mut p = Peer::open_with(Builder::new(), ours);
+    p.send(Frame::WindowUpdate {
+        stream: StreamId(0),
+        increment: 1 << 20,
+    });
+    p.get(1);
+    p.events();
+    p.conn
+        .send_response(StreamId(1), Response::new(()), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from(vec![0; 90_000]), true)
+        .unwrap();
+    let out = p.frames();
+    assert!(
+        matches!(&out[1], Out::Frame(Frame::Data { data, end_stream: true, .. }) if data.len() == 90_000)
+    );
+}
+
+#[test]
+fn connection_window_blocks_and_reopens_all_streams() {
+    let mut p = Peer::open(Builder::new());
+    p.get(1);
+    p.get(3);
+    p.events();
+    for s in [1, 3] {
+        p.conn
+            .send_response(StreamId(s), Response::new(()), false)
+            .unwrap();
+        p.conn
+            .send_data(StreamId(s), Bytes::from(vec![0; 50_000]), true)
+            .unwrap();
+    }
+    let sent = |out: &[Out]| -> usize {
+        out.iter()
+            .map(|o| match o {
+                Out::Frame(Frame::Data { data, .. }) => data.len(),
+                _ => 0,
+            })
+            .sum()
+    };
+    assert_eq!(
+        sent(&p.frames()),
+        65_535,
+        "the connection window bounds both streams"
+    );
+    p.send(Frame::WindowUpdate {
+        stream: StreamId(0),
+        increment: 100_000,
+    });
+    p.send(Frame::WindowUpdate {
+        stream: StreamId(1),
+        increment: 100_000,
+    });
+    p.send(Frame::WindowUpdate {
+        stream: StreamId(3),
+        increment: 100_000,
+    });
+    assert_eq!(sent(&p.frames()), 100_000 - 65_535);
+    assert_eq!(p.conn.open_streams(), 0);
+}
+
+#[test]
+fn request_split_over_continuation_with_padding_and_priority() {
+    let mut p = Peer::open(Builder::new());
+    let block = p.block(&owned(GET));
+    let (a, b) = block.split_at(3);
+    // HEADERS: PADDED | PRIORITY, pad length 2, priority on stream 0, then 3 octets.
+    let mut payload = vec![2, 0, 0, 0, 0, 16];
+    payload.extend_from_slice(a);
+    payload.extend_from_slice(&[0, 0]);
+    p.send_raw(&support::peer::raw_frame(
+        0x1,
+        0x1 | 0x8 | 0x20,
+        1,
+        &payload,
+    ));
+    assert!(p.events().is_empty());
+    p.send(Frame::Continuation {
+        stream: StreamId(1),
+        fragment: Bytes::copy_from_slice(b),
+        end_headers: true,
+    });
+    let ev = p.events();
+    assert!(
+        matches!(
+            ev[..],
+            [Event::Request {
+                end_stream: true,
+                ..
+            }]
+        ),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn peer_go_away_closes_after_in_flight_streams() {
+    let mut p = Peer::open(Builder::new());
+    p.get(1);
+    p.events();
+    p.send(Frame::GoAway {
+        last_stream: StreamId(0),
+        reason: Reason::NO_ERROR,
+        debug: Bytes::new(),
+    });
+    assert!(!p.conn.is_closed());
+    respond(&mut p, 1, b"bye");
+    p.frames();
+    assert!(p.conn.is_closed());
+    assert_eq!(p.conn.error(), None);
+}
+
+#[test]
+fn data_after_trailers_is_stream_closed() {
+    let mut p = Peer::open(Builder::new());
+    p.headers(1, &post(None), false);
+    p.headers(1, &owned(&[("x-t", "1")]), true);
+    p.data(1, b"late", false);
+    p.expect_rst(1, Reason::STREAM_CLOSED);
+}
+
+#[test]
+fn request_body_bytes_released_when_stream_is_reset() {
+    // Bytes the application never released must not leak from the
+    // connection window when the stream ends early.
+    let mut p = Peer::open(
+        Builder::new()
+            .initial_connection_window(65_535)
+            .initial_stream_window(65_535),
+    );
+    for s in [1u32, 3, 5, 7, 9] {
+        p.headers(s, &post(None), false);
+        p.data(s, &[0; 16_000], false);
+        p.send(Frame::RstStream {
+            stream: StreamId(s),
+            reason: Reason::CANCEL,
+        });
+    }
+    // 80 000 bytes went through a 65 535-byte connection window: only
+    // possible if reset streams gave their bytes back.
+    assert_eq!(p.conn.error(), None);
+    let out = p.frames();
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Out::Frame(Frame::WindowUpdate {
+            stream: StreamId(0),
+            ..
+        })
+    )));
+}
