@@ -189,19 +189,12 @@ where
             Wake::Read(Ok(0)) => return Ok(()),
             Wake::Read(Ok(n)) => conn.recv(&buf[..n]),
             Wake::Read(Err(e)) => return Err(e),
-            Wake::Msg(Some(Msg::Release(s, n))) => conn.release_capacity(s, n),
-            Wake::Msg(Some(Msg::Response(s, resp))) => {
-                let (parts, body) = resp.into_parts();
-                let head = Response::from_parts(parts, ());
-                let empty = matches!(body, ResponseBody::Empty);
-                if conn.send_response(s, head, empty).is_ok() {
-                    match body {
-                        ResponseBody::Empty => {}
-                        ResponseBody::Full(b) => {
-                            let _ = conn.send_data(s, b, true);
-                        }
-                        ResponseBody::Stream(rx) => bodies_out.push((s, rx)),
-                    }
+            Wake::Msg(Some(msg)) => {
+                on_msg(&mut conn, msg, &mut bodies_out);
+                // Take every reply that is already there, so that one
+                // vectored write carries many responses.
+                while let Ok(msg) = msgs.try_recv() {
+                    on_msg(&mut conn, msg, &mut bodies_out);
                 }
             }
             Wake::Msg(None) => unreachable!("the connection holds a sender"),
@@ -223,6 +216,30 @@ where
                 }
             }
             Wake::Timer => conn.handle_timeout(Instant::now()),
+        }
+    }
+}
+
+fn on_msg(
+    conn: &mut Connection,
+    msg: Msg,
+    bodies_out: &mut Vec<(StreamId, mpsc::Receiver<BodyChunk>)>,
+) {
+    match msg {
+        Msg::Release(s, n) => conn.release_capacity(s, n),
+        Msg::Response(s, resp) => {
+            let (parts, body) = resp.into_parts();
+            let head = Response::from_parts(parts, ());
+            let empty = matches!(body, ResponseBody::Empty);
+            if conn.send_response(s, head, empty).is_ok() {
+                match body {
+                    ResponseBody::Empty => {}
+                    ResponseBody::Full(b) => {
+                        let _ = conn.send_data(s, b, true);
+                    }
+                    ResponseBody::Stream(rx) => bodies_out.push((s, rx)),
+                }
+            }
         }
     }
 }
