@@ -90,10 +90,13 @@ impl Pool {
         drop(s);
         shared.thread_started();
         let sh = shared.clone();
-        if crate::sync::spawn_named(name, move || pool_thread(sh)).is_err() {
-            // Out of threads: the job stays queued for a live thread.
-            self.state.lock().threads -= 1;
-            shared.thread_exited();
+        match crate::sync::spawn_named(name, move || pool_thread(sh)) {
+            Ok(h) => shared.keep_join_handle(h),
+            Err(_) => {
+                // Out of threads: the job stays queued for a live thread.
+                self.state.lock().threads -= 1;
+                shared.thread_exited();
+            }
         }
     }
 

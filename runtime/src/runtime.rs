@@ -117,24 +117,30 @@ impl Builder {
             let sh = shared.clone();
             shared.thread_started();
             let name = format!("{}-worker-{i}", shared.config.thread_name);
-            if let Err(e) = crate::sync::spawn_named(name, move || {
+            match crate::sync::spawn_named(name, move || {
                 let exit = sh.clone();
                 sched::worker::run(sh, i);
                 exit.thread_exited();
             }) {
-                shared.thread_exited();
-                return Err(e); // `rt` drops and shuts the rest down
+                Ok(h) => shared.keep_join_handle(h),
+                Err(e) => {
+                    shared.thread_exited();
+                    return Err(e); // `rt` drops and shuts the rest down
+                }
             }
         }
         let sh = shared.clone();
         shared.thread_started();
         let name = format!("{}-sysmon", shared.config.thread_name);
-        if let Err(e) = crate::sync::spawn_named(name, move || {
+        match crate::sync::spawn_named(name, move || {
             crate::sysmon::run(&sh);
             sh.thread_exited();
         }) {
-            shared.thread_exited();
-            return Err(e);
+            Ok(h) => shared.keep_join_handle(h),
+            Err(e) => {
+                shared.thread_exited();
+                return Err(e);
+            }
         }
         Ok(rt)
     }
@@ -185,10 +191,18 @@ impl Runtime {
     /// Shuts down, waiting at most `timeout` for worker and blocking
     /// threads (a thread stuck in user code is left behind, detached).
     pub fn shutdown_timeout(self, timeout: Duration) {
-        self.handle.shared.begin_shutdown();
-        self.handle.shared.wait_threads(Some(timeout));
-        self.handle.shared.cancel_everything();
-        std::mem::forget(self);
+        let shared = self.handle.shared.clone();
+        shared.begin_shutdown();
+        let all_exited = shared.wait_threads(Some(timeout));
+        shared.cancel_everything();
+        if all_exited {
+            shared.join_threads();
+        }
+        // Skip `Drop`, which would wait without a bound.
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; we move the handle
+        // out once so its reference count is released.
+        drop(unsafe { std::ptr::read(&this.handle) });
     }
 }
 
@@ -197,10 +211,14 @@ impl Drop for Runtime {
         let shared = &self.handle.shared;
         shared.begin_shutdown();
         // A runtime dropped on one of its own threads cannot wait for it.
-        if context::current_p(shared).is_none() {
+        let on_own_thread = context::current_p(shared).is_some();
+        if !on_own_thread {
             shared.wait_threads(None);
         }
         shared.cancel_everything();
+        if !on_own_thread {
+            shared.join_threads();
+        }
     }
 }
 

@@ -140,6 +140,9 @@ pub(crate) struct Shared {
     /// Threads running a P loop, the blocking pool or sysmon.
     threads: Mutex<usize>,
     threads_cvar: Condvar,
+    /// Join handles, so a clean drop can wait for full thread teardown
+    /// (TLS destructors included) before returning.
+    join_handles: Mutex<Vec<crate::sync::thread::JoinHandle<()>>>,
     pub(crate) sysmon_lock: Mutex<bool>,
     pub(crate) sysmon_cvar: Condvar,
 }
@@ -176,6 +179,7 @@ impl Shared {
             stuck_polls: AtomicU64::new(0),
             threads: Mutex::new(0),
             threads_cvar: Condvar::new(),
+            join_handles: Mutex::new(Vec::new()),
             sysmon_lock: Mutex::new(false),
             sysmon_cvar: Condvar::new(),
         }
@@ -324,6 +328,21 @@ impl Shared {
             .map(|p| p.counters.completed.load(Relaxed))
             .sum::<u64>()
             + self.remote_completed.load(Relaxed)
+    }
+
+    /// Keeps a spawned thread's handle (dropping those already finished).
+    pub(crate) fn keep_join_handle(&self, h: crate::sync::thread::JoinHandle<()>) {
+        let mut hs = self.join_handles.lock();
+        hs.retain(|h| !h.is_finished());
+        hs.push(h);
+    }
+
+    /// After every counted thread has left: wait for their teardown.
+    pub(crate) fn join_threads(&self) {
+        let hs = std::mem::take(&mut *self.join_handles.lock());
+        for h in hs {
+            let _ = h.join();
+        }
     }
 
     /// A thread that counts toward shutdown's wait starts.

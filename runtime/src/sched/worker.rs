@@ -50,7 +50,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         if tick % GLOBAL_INTERVAL == 0 {
             shared.timers.fire_due(&shared);
         }
-        let task = next_task(&shared, p, tick).or_else(|| search(&shared, index));
+        // A worker woken as a searcher may find work on its first look:
+        // it must still leave the searching state (idle rule 3).
+        let task = match next_task(&shared, p, tick) {
+            Some(t) => Some(found(&shared, p, t)),
+            None => search(&shared, index),
+        };
         match task {
             Some(task) => {
                 run_task(&shared, p, task);
@@ -167,7 +172,10 @@ fn search(shared: &Shared, index: usize) -> Option<Notified> {
 
 /// Idle rule 3: a searcher found work.
 fn found(shared: &Shared, p: &P, task: Notified) -> Notified {
-    if p.searching.swap(false, Relaxed) && shared.idle.transition_worker_from_searching() {
+    if p.searching.load(Relaxed)
+        && p.searching.swap(false, Relaxed)
+        && shared.idle.transition_worker_from_searching()
+    {
         shared.notify_parked();
     }
     task

@@ -1,0 +1,151 @@
+//! `Notify`: wake one task (with a stored permit if none waits) or all
+//! waiting tasks.
+//!
+//! Protocol: one mutex guards the permit, the generation and the waiter
+//! list. A `Notified` future records the generation when created; a
+//! `notify_waiters` bumps it, so futures created before the call complete
+//! even if they had not been polled yet. `notify_one` hands the wake to the
+//! oldest waiter, or stores one permit when nobody waits; a waiter checks
+//! the permit and registers in one critical section, so the wake cannot
+//! slip between its check and its registration (the broken twin in
+//! `loom-tests` checks outside the lock and loses it).
+//!
+//! ```
+//! use std::sync::Arc;
+//! let rt = goro::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let notify = Arc::new(goro::chan::Notify::new());
+//!     let n = notify.clone();
+//!     let waiter = goro::spawn(async move { n.notified().await });
+//!     notify.notify_one();
+//!     waiter.await.unwrap();
+//! });
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::waiters::Waiters;
+use crate::sync::Mutex;
+
+/// Wakes tasks waiting in [`notified`](Notify::notified).
+pub struct Notify {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    permit: bool,
+    generation: u64,
+    waiters: Waiters,
+}
+
+impl Notify {
+    /// A `Notify` with no permit and no waiters.
+    pub fn new() -> Notify {
+        Notify {
+            inner: Mutex::new(Inner {
+                permit: false,
+                generation: 0,
+                waiters: Waiters::default(),
+            }),
+        }
+    }
+
+    /// Wakes the oldest waiter, or stores a permit for the next one.
+    pub fn notify_one(&self) {
+        let mut inner = self.inner.lock();
+        if !inner.waiters.notify_one() {
+            inner.permit = true;
+        }
+    }
+
+    /// Wakes every task waiting now, and every `Notified` created before
+    /// this call. Stores no permit.
+    pub fn notify_waiters(&self) {
+        let mut inner = self.inner.lock();
+        inner.generation += 1;
+        inner.waiters.notify_all();
+    }
+
+    /// A future that completes on a notification.
+    pub fn notified(&self) -> Notified<'_> {
+        let generation = self.inner.lock().generation;
+        Notified {
+            notify: self,
+            generation,
+            id: None,
+            done: false,
+        }
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl std::fmt::Debug for Notify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notify").finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Notify::notified`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    generation: u64,
+    id: Option<u64>,
+    done: bool,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(());
+        }
+        if !crate::coop::poll_proceed(cx) {
+            return Poll::Pending;
+        }
+        let mut inner = this.notify.inner.lock();
+        let ready = match this.id {
+            Some(id) => inner.waiters.take_notified(id),
+            None => false,
+        } || inner.generation != this.generation;
+        if ready {
+            if let Some(id) = this.id.take() {
+                inner.waiters.remove(id);
+            }
+            this.done = true;
+            return Poll::Ready(());
+        }
+        match this.id {
+            Some(id) => inner.waiters.update(id, cx.waker()),
+            None if inner.permit => {
+                inner.permit = false;
+                this.done = true;
+                return Poll::Ready(());
+            }
+            None => this.id = Some(inner.waiters.push(cx.waker())),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let mut inner = self.notify.inner.lock();
+            if inner.waiters.remove(id) && !inner.waiters.notify_one() {
+                // We were picked by `notify_one` but never consumed it.
+                inner.permit = true;
+            }
+        }
+    }
+}

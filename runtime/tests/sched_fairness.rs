@@ -1,0 +1,140 @@
+//! Fairness: runnext cannot starve the ring, the global queue is served
+//! under saturation, the cooperative budget forces yields.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use goro::Runtime;
+use goro::chan::mpsc;
+
+fn rt(workers: usize) -> Runtime {
+    Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// Two tasks bounce a message through channels of capacity 1, so each wake
+/// puts the partner in runnext. A third task that became ready at the same
+/// time must run after only a few round trips (runnext streak cap of 3),
+/// not after the pair finishes. One worker makes it deterministic; the
+/// time to the third task is also bounded by 1 ms.
+#[test]
+fn ping_pong_through_runnext_does_not_starve_third_task() {
+    let rt = rt(1);
+    let (rounds_before_third, delay) = rt.block_on(async {
+        goro::spawn(async {
+            let rounds = Arc::new(AtomicU64::new(0));
+            let third_ran = Arc::new(AtomicBool::new(false));
+            let (a_tx, mut a_rx) = mpsc::channel::<u32>(1);
+            let (b_tx, mut b_rx) = mpsc::channel::<u32>(1);
+            let r = rounds.clone();
+            let t = third_ran.clone();
+            let ping = goro::spawn(async move {
+                for i in 0..10_000u32 {
+                    a_tx.send(i).await.unwrap();
+                    b_rx.recv().await.unwrap();
+                    r.fetch_add(1, SeqCst);
+                    if t.load(SeqCst) {
+                        break;
+                    }
+                }
+                drop(a_tx);
+            });
+            let pong = goro::spawn(async move {
+                while let Some(v) = a_rx.recv().await {
+                    if b_tx.send(v).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let start = Instant::now();
+            let rs = rounds.clone();
+            let third = goro::spawn(async move {
+                third_ran.store(true, SeqCst);
+                (rs.load(SeqCst), start.elapsed())
+            });
+            let out = third.await.unwrap();
+            ping.await.unwrap();
+            pong.await.unwrap();
+            out
+        })
+        .await
+        .unwrap()
+    });
+    assert!(
+        rounds_before_third <= 8,
+        "third task waited {rounds_before_third} round trips"
+    );
+    assert!(
+        delay < Duration::from_millis(1),
+        "third task waited {delay:?}"
+    );
+}
+
+/// Tasks that keep yielding saturate both workers; remotely spawned tasks
+/// must still run, each after a bounded number of polls (the global queue
+/// is looked at every 61 ticks and drained in batches).
+#[test]
+fn global_queue_served_under_saturation() {
+    let rt = rt(2);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut busy = Vec::new();
+    for _ in 0..8 {
+        let stop = stop.clone();
+        busy.push(rt.spawn(async move {
+            while !stop.load(SeqCst) {
+                goro::yield_now().await;
+            }
+        }));
+    }
+    let handle = rt.handle().clone();
+    let mut worst = 0;
+    for _ in 0..50 {
+        let before = handle.metrics().total_polls();
+        let seen = Arc::new(AtomicU64::new(0));
+        let s = seen.clone();
+        let h2 = handle.clone();
+        let j = rt.spawn(async move { s.store(h2.metrics().total_polls(), SeqCst) });
+        rt.block_on(j).unwrap();
+        worst = worst.max(seen.load(SeqCst).saturating_sub(before));
+    }
+    stop.store(true, SeqCst);
+    for b in busy {
+        rt.block_on(b).unwrap();
+    }
+    // Two workers, a look every 61 ticks each: ~61 polls, plus slack for
+    // the polls between the metrics reads.
+    assert!(worst < 400, "a remote task waited {worst} polls");
+}
+
+/// A task that never runs out of ready work on goro's own channel is
+/// forced to yield by the budget, so another task on the same worker runs.
+#[test]
+fn budget_forces_yield() {
+    let rt = rt(1);
+    let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+    for i in 0..10_000 {
+        tx.send(i).unwrap();
+    }
+    let other_ran = Arc::new(AtomicUsize::new(0));
+    let o = other_ran.clone();
+    let drained_before_other = rt.block_on(async move {
+        goro::spawn(async move {
+            let o2 = o.clone();
+            goro::spawn(async move { o2.store(1, SeqCst) });
+            let mut n = 0;
+            while o.load(SeqCst) == 0 {
+                rx.recv().await.unwrap();
+                n += 1;
+            }
+            n
+        })
+        .await
+        .unwrap()
+    });
+    assert!(
+        drained_before_other <= 200,
+        "drained {drained_before_other}"
+    );
+    assert!(rt.handle().metrics().workers[0].budget_forced_yields > 0);
+    drop(tx);
+}
