@@ -15,8 +15,11 @@
 //!    payloads being the handler's `Bytes` without a copy. While a write
 //!    blocks the connection reads nothing, and the core's caps bound what
 //!    piles up meanwhile.
+//! 4. Handlers: at most `max_concurrent_streams` handler futures run at
+//!    once, and a stream reset by the client keeps its handler's slot until
+//!    the handler ends (Go's rapid-reset defence); later requests wait.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::{Future, pending, poll_fn};
 use std::io::{self, IoSlice};
 use std::task::Poll;
@@ -39,6 +42,8 @@ enum Incoming {
 
 enum Msg {
     Response(StreamId, Response<ResponseBody>),
+    /// The handler ended without a response.
+    Failed(StreamId),
     Release(StreamId, usize),
 }
 
@@ -143,172 +148,240 @@ enum Wake {
     Timer,
 }
 
+/// Sends the handler's reply, or on drop without one (the handler
+/// panicked or its task was cancelled) tells the connection to reset the
+/// stream, so the handler slot is always returned.
+struct Reply {
+    stream: StreamId,
+    ctl: mpsc::UnboundedSender<Msg>,
+    sent: bool,
+}
+
+impl Reply {
+    fn send(mut self, resp: Response<ResponseBody>) {
+        self.sent = true;
+        let _ = self.ctl.send(Msg::Response(self.stream, resp));
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if !self.sent {
+            let _ = self.ctl.send(Msg::Failed(self.stream));
+        }
+    }
+}
+
+/// The connection task's state.
+struct Driver<H> {
+    conn: Connection,
+    handler: H,
+    ctl: mpsc::UnboundedSender<Msg>,
+    bodies_in: HashMap<u32, mpsc::UnboundedSender<Incoming>>,
+    bodies_out: Vec<(StreamId, mpsc::Receiver<BodyChunk>)>,
+    /// Handler futures started and not finished. Bounded by
+    /// `max_concurrent_streams` even when their streams were reset, which is
+    /// Go's defence against rapid reset (x/net 0.17): a reset frees the
+    /// stream slot at once, but not the handler's.
+    running: usize,
+    max_running: usize,
+    /// Requests waiting for a handler slot; bounded by the core's stream
+    /// limit, since each is an open stream.
+    waiting: VecDeque<(StreamId, Request<RequestBody>)>,
+}
+
 /// Serves one HTTP/2 (prior knowledge, h2c or already-TLS) connection until
 /// it ends. `handler` is called once per request; its future runs on its own
-/// task.
-pub async fn serve<IO, H, F>(mut io: IO, builder: Builder, mut handler: H) -> io::Result<()>
+/// task. At most `max_concurrent_streams` handler futures run at once.
+pub async fn serve<IO, H, F>(mut io: IO, builder: Builder, handler: H) -> io::Result<()>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     H: FnMut(Request<RequestBody>) -> F,
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
-    let mut conn = builder.connection(Instant::now());
+    let max_running = (builder.clone().config().max_concurrent_streams as usize).max(1);
     let (ctl, mut msgs) = mpsc::unbounded_channel();
-    let mut bodies_in: HashMap<u32, mpsc::UnboundedSender<Incoming>> = HashMap::new();
-    let mut bodies_out: Vec<(StreamId, mpsc::Receiver<BodyChunk>)> = Vec::new();
+    let mut d = Driver {
+        conn: builder.connection(Instant::now()),
+        handler,
+        ctl,
+        bodies_in: HashMap::new(),
+        bodies_out: Vec::new(),
+        running: 0,
+        max_running,
+        waiting: VecDeque::new(),
+    };
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        while let Some(ev) = conn.poll_event() {
-            dispatch(
-                &mut conn,
-                ev,
-                &mut handler,
-                &ctl,
-                &mut bodies_in,
-                &mut bodies_out,
-            );
+        while let Some(ev) = d.conn.poll_event() {
+            d.dispatch(ev);
         }
-        flush(&mut conn, &mut io).await?;
-        if conn.is_closed() {
+        flush(&mut d.conn, &mut io).await?;
+        if d.conn.is_closed() {
             let _ = io.shutdown().await;
             return Ok(());
         }
-        let open: Vec<bool> = bodies_out
+        let open: Vec<bool> = d
+            .bodies_out
             .iter()
-            .map(|(s, _)| conn.send_capacity(*s) > 0)
+            .map(|(s, _)| d.conn.send_capacity(*s) > 0)
             .collect();
-        let deadline = conn.next_timeout();
-        let reading = conn.wants_read();
+        let deadline = d.conn.next_timeout();
+        let reading = d.conn.wants_read();
         let wake = ::tokio::select! {
             r = io.read(&mut buf), if reading => Wake::Read(r),
             m = msgs.recv() => Wake::Msg(m),
-            (i, c) = next_chunk(&mut bodies_out, &open) => Wake::Body(i, c),
+            (i, c) = next_chunk(&mut d.bodies_out, &open) => Wake::Body(i, c),
             _ = timer(deadline) => Wake::Timer,
         };
         match wake {
             Wake::Read(Ok(0)) => return Ok(()),
-            Wake::Read(Ok(n)) => conn.recv(&buf[..n]),
+            Wake::Read(Ok(n)) => d.conn.recv(&buf[..n]),
             Wake::Read(Err(e)) => return Err(e),
             Wake::Msg(Some(msg)) => {
-                on_msg(&mut conn, msg, &mut bodies_out);
+                d.on_msg(msg);
                 // Take every reply that is already there, so that one
                 // vectored write carries many responses.
                 while let Ok(msg) = msgs.try_recv() {
-                    on_msg(&mut conn, msg, &mut bodies_out);
+                    d.on_msg(msg);
                 }
             }
-            Wake::Msg(None) => unreachable!("the connection holds a sender"),
-            Wake::Body(i, chunk) => {
-                let s = bodies_out[i].0;
-                let done = match chunk {
-                    Some(BodyChunk::Data(b)) => conn.send_data(s, b, false).is_err(),
-                    Some(BodyChunk::Trailers(t)) => {
-                        let _ = conn.send_trailers(s, t);
-                        true
-                    }
-                    None => {
-                        let _ = conn.send_data(s, Bytes::new(), true);
-                        true
-                    }
-                };
-                if done {
-                    bodies_out.swap_remove(i);
-                }
-            }
-            Wake::Timer => conn.handle_timeout(Instant::now()),
+            Wake::Msg(None) => unreachable!("the driver holds a sender"),
+            Wake::Body(i, chunk) => d.on_body(i, chunk),
+            Wake::Timer => d.conn.handle_timeout(Instant::now()),
         }
     }
 }
 
-fn on_msg(
-    conn: &mut Connection,
-    msg: Msg,
-    bodies_out: &mut Vec<(StreamId, mpsc::Receiver<BodyChunk>)>,
-) {
-    match msg {
-        Msg::Release(s, n) => conn.release_capacity(s, n),
-        Msg::Response(s, resp) => {
-            let (parts, body) = resp.into_parts();
-            let head = Response::from_parts(parts, ());
-            let empty = matches!(body, ResponseBody::Empty);
-            if conn.send_response(s, head, empty).is_ok() {
-                match body {
-                    ResponseBody::Empty => {}
-                    ResponseBody::Full(b) => {
-                        let _ = conn.send_data(s, b, true);
-                    }
-                    ResponseBody::Stream(rx) => bodies_out.push((s, rx)),
-                }
-            }
-        }
-    }
-}
-
-fn dispatch<H, F>(
-    conn: &mut Connection,
-    ev: Event,
-    handler: &mut H,
-    ctl: &mpsc::UnboundedSender<Msg>,
-    bodies_in: &mut HashMap<u32, mpsc::UnboundedSender<Incoming>>,
-    bodies_out: &mut Vec<(StreamId, mpsc::Receiver<BodyChunk>)>,
-) where
+impl<H, F> Driver<H>
+where
     H: FnMut(Request<RequestBody>) -> F,
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
-    match ev {
-        Event::Request {
+    fn start(&mut self, stream: StreamId, request: Request<RequestBody>) {
+        self.running += 1;
+        let fut = (self.handler)(request);
+        let reply = Reply {
             stream,
-            request,
-            end_stream,
-        } => {
-            let rx = if end_stream {
-                None
-            } else {
-                let (tx, rx) = mpsc::unbounded_channel();
-                bodies_in.insert(stream.0, tx);
-                Some(rx)
+            ctl: self.ctl.clone(),
+            sent: false,
+        };
+        ::tokio::spawn(async move {
+            let resp = fut.await;
+            reply.send(resp);
+        });
+    }
+
+    fn handler_done(&mut self) {
+        self.running -= 1;
+        while self.running < self.max_running {
+            let Some((stream, request)) = self.waiting.pop_front() else {
+                break;
             };
-            let body = RequestBody {
+            self.start(stream, request);
+        }
+    }
+
+    fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Release(s, n) => self.conn.release_capacity(s, n),
+            Msg::Failed(s) => {
+                self.handler_done();
+                self.conn.reset_stream(s, Reason::INTERNAL_ERROR);
+            }
+            Msg::Response(s, resp) => {
+                self.handler_done();
+                let (parts, body) = resp.into_parts();
+                let head = Response::from_parts(parts, ());
+                let empty = matches!(body, ResponseBody::Empty);
+                if self.conn.send_response(s, head, empty).is_ok() {
+                    match body {
+                        ResponseBody::Empty => {}
+                        ResponseBody::Full(b) => {
+                            let _ = self.conn.send_data(s, b, true);
+                        }
+                        ResponseBody::Stream(rx) => self.bodies_out.push((s, rx)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_body(&mut self, i: usize, chunk: Option<BodyChunk>) {
+        let s = self.bodies_out[i].0;
+        let done = match chunk {
+            Some(BodyChunk::Data(b)) => self.conn.send_data(s, b, false).is_err(),
+            Some(BodyChunk::Trailers(t)) => {
+                let _ = self.conn.send_trailers(s, t);
+                true
+            }
+            None => {
+                let _ = self.conn.send_data(s, Bytes::new(), true);
+                true
+            }
+        };
+        if done {
+            self.bodies_out.swap_remove(i);
+        }
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Request {
                 stream,
-                rx,
-                ctl: ctl.clone(),
-                trailers: None,
-            };
-            let fut = handler(request.map(|()| body));
-            let ctl = ctl.clone();
-            ::tokio::spawn(async move {
-                let resp = fut.await;
-                let _ = ctl.send(Msg::Response(stream, resp));
-            });
-        }
-        Event::Data {
-            stream,
-            data,
-            end_stream,
-        } => {
-            let len = data.len();
-            let delivered = match bodies_in.get(&stream.0) {
-                Some(tx) => tx.send(Incoming::Data(data)).is_ok(),
-                None => false,
-            };
-            if !delivered {
-                // Nobody reads this body any more: keep the window open.
-                conn.release_capacity(stream, len);
+                request,
+                end_stream,
+            } => {
+                let rx = if end_stream {
+                    None
+                } else {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    self.bodies_in.insert(stream.0, tx);
+                    Some(rx)
+                };
+                let body = RequestBody {
+                    stream,
+                    rx,
+                    ctl: self.ctl.clone(),
+                    trailers: None,
+                };
+                let request = request.map(|()| body);
+                if self.running < self.max_running {
+                    self.start(stream, request);
+                } else {
+                    self.waiting.push_back((stream, request));
+                }
             }
-            if end_stream {
-                bodies_in.remove(&stream.0);
+            Event::Data {
+                stream,
+                data,
+                end_stream,
+            } => {
+                let len = data.len();
+                let delivered = match self.bodies_in.get(&stream.0) {
+                    Some(tx) => tx.send(Incoming::Data(data)).is_ok(),
+                    None => false,
+                };
+                if !delivered {
+                    // Nobody reads this body any more: keep the window open.
+                    self.conn.release_capacity(stream, len);
+                }
+                if end_stream {
+                    self.bodies_in.remove(&stream.0);
+                }
             }
-        }
-        Event::Trailers { stream, trailers } => {
-            if let Some(tx) = bodies_in.remove(&stream.0) {
-                let _ = tx.send(Incoming::Trailers(trailers));
+            Event::Trailers { stream, trailers } => {
+                if let Some(tx) = self.bodies_in.remove(&stream.0) {
+                    let _ = tx.send(Incoming::Trailers(trailers));
+                }
             }
-        }
-        Event::Reset { stream, reason } => {
-            if let Some(tx) = bodies_in.remove(&stream.0) {
-                let _ = tx.send(Incoming::Reset(reason));
+            Event::Reset { stream, reason } => {
+                if let Some(tx) = self.bodies_in.remove(&stream.0) {
+                    let _ = tx.send(Incoming::Reset(reason));
+                }
+                self.bodies_out.retain(|(s, _)| *s != stream);
+                self.waiting.retain(|(s, _)| *s != stream);
             }
-            bodies_out.retain(|(s, _)| *s != stream);
         }
     }
 }

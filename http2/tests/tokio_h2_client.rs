@@ -128,3 +128,90 @@ async fn unknown_path_is_404_without_body() {
     assert_eq!(resp.status(), 404);
     assert!(resp.into_body().is_end_stream());
 }
+
+/// Go's rapid-reset defence: a reset frees the stream slot at once, but its
+/// handler keeps its slot until it finishes, so resetting accepted requests
+/// cannot make more than `max_concurrent_streams` handlers run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_of_reset_streams_still_count_against_the_limit() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::sync::Semaphore;
+
+    const LIMIT: usize = 4;
+    let running = Arc::new(AtomicUsize::new(0));
+    let max_seen = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Semaphore::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    {
+        let (running, max_seen, gate) = (running.clone(), max_seen.clone(), gate.clone());
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let builder = Builder::new().max_concurrent_streams(LIMIT as u32);
+            serve(tcp, builder, move |_req: Request<RequestBody>| {
+                // Counted when the handler is called, i.e. when it takes a slot.
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                max_seen.fetch_max(now, Ordering::SeqCst);
+                let (running, gate) = (running.clone(), gate.clone());
+                async move {
+                    gate.acquire().await.unwrap().forget();
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Response::new(ResponseBody::Empty)
+                }
+            })
+            .await
+            .unwrap();
+        });
+    }
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (client, mut conn) = h2::client::handshake(tcp).await.unwrap();
+    let mut pinger = conn.ping_pong().expect("ping handle");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut client = client.ready().await.unwrap();
+    // Four requests take the four slots.
+    let mut first = Vec::new();
+    for _ in 0..LIMIT {
+        client = client.ready().await.unwrap();
+        let req = Request::get("http://x/").body(()).unwrap();
+        first.push(client.send_request(req, false).unwrap());
+    }
+    round_trip(&mut pinger).await;
+    assert_eq!(running.load(Ordering::SeqCst), LIMIT);
+    // The client resets them all: their handlers keep running.
+    for (_, send) in &mut first {
+        send.send_reset(h2::Reason::CANCEL);
+    }
+    round_trip(&mut pinger).await;
+
+    // Four new requests: the streams are free again, the handlers are not.
+    let mut second = Vec::new();
+    for _ in 0..LIMIT {
+        client = client.ready().await.unwrap();
+        let (resp, _) = client
+            .send_request(Request::get("http://x/").body(()).unwrap(), true)
+            .unwrap();
+        second.push(resp);
+    }
+    round_trip(&mut pinger).await;
+    assert_eq!(
+        max_seen.load(Ordering::SeqCst),
+        LIMIT,
+        "a reset handed its handler slot to a new request"
+    );
+
+    // Let every handler finish: the waiting requests run and are answered.
+    gate.add_permits(2 * LIMIT);
+    for resp in second {
+        assert_eq!(resp.await.unwrap().status(), 200);
+    }
+    assert_eq!(max_seen.load(Ordering::SeqCst), LIMIT);
+}
+
+/// A PING round trip: everything sent before it has been processed by the
+/// server, including the synchronous part of handler calls.
+async fn round_trip(pinger: &mut h2::PingPong) {
+    pinger.ping(h2::Ping::opaque()).await.unwrap();
+}
