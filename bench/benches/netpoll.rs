@@ -14,7 +14,7 @@ use goro_netpoll::Backend;
 #[allow(dead_code)]
 mod shapes;
 
-use shapes::{GoroEcho, MioEcho};
+use shapes::{GoroEcho, GoroEchoMany, MioEcho, MioEchoMany, PAIRS};
 
 fn echo(c: &mut Criterion) {
     let mut g = c.benchmark_group("echo_64b_socketpair");
@@ -37,6 +37,18 @@ fn echo(c: &mut Criterion) {
     g.bench_function("goro_epoll", |b| b.iter(|| e.round_trips(1)));
     let mut m = MioEcho::tcp().unwrap();
     g.bench_function("mio", |b| b.iter(|| m.round_trips(1)));
+    g.finish();
+
+    // Throughput per round trip: one iteration is PAIRS round trips.
+    let mut g = c.benchmark_group("echo_64b_64pairs");
+    g.throughput(Throughput::Elements(PAIRS as u64));
+    if let Ok(mut e) = GoroEchoMany::socketpairs(Backend::IoUring) {
+        g.bench_function("goro_io_uring", |b| b.iter(|| e.round_trips(PAIRS as u64)));
+    }
+    let mut e = GoroEchoMany::socketpairs(Backend::Epoll).unwrap();
+    g.bench_function("goro_epoll", |b| b.iter(|| e.round_trips(PAIRS as u64)));
+    let mut m = MioEchoMany::socketpairs().unwrap();
+    g.bench_function("mio", |b| b.iter(|| m.round_trips(PAIRS as u64)));
     g.finish();
 }
 

@@ -26,6 +26,51 @@ use goro_netpoll::{Backend, Completion, Op, Poller};
 /// Message size of every echo shape.
 pub const MSG: usize = 64;
 
+/// What the report needs from every echo shape.
+pub trait EchoShape {
+    /// Runs about `n` round trips; returns how many ran.
+    fn round_trips(&mut self, n: u64) -> u64;
+    /// System calls made so far.
+    fn syscalls(&self) -> u64;
+}
+
+impl EchoShape for GoroEcho {
+    fn round_trips(&mut self, n: u64) -> u64 {
+        GoroEcho::round_trips(self, n)
+    }
+    fn syscalls(&self) -> u64 {
+        GoroEcho::syscalls(self)
+    }
+}
+
+impl EchoShape for GoroEchoMany {
+    fn round_trips(&mut self, n: u64) -> u64 {
+        GoroEchoMany::round_trips(self, n)
+    }
+    fn syscalls(&self) -> u64 {
+        GoroEchoMany::syscalls(self)
+    }
+}
+
+#[allow(private_bounds)]
+impl<S: MioStream> EchoShape for MioEcho<S> {
+    fn round_trips(&mut self, n: u64) -> u64 {
+        MioEcho::round_trips(self, n)
+    }
+    fn syscalls(&self) -> u64 {
+        self.syscalls
+    }
+}
+
+impl EchoShape for MioEchoMany {
+    fn round_trips(&mut self, n: u64) -> u64 {
+        MioEchoMany::round_trips(self, n)
+    }
+    fn syscalls(&self) -> u64 {
+        MioEchoMany::syscalls(self)
+    }
+}
+
 /// A connected pair of non-blocking stream sockets: (client, server).
 fn unix_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     let (a, b) = UnixStream::pair()?;
@@ -214,5 +259,137 @@ impl<S: MioStream> MioEcho<S> {
             self.half(false);
         }
         n
+    }
+}
+
+/// Socket pairs in the many-connection shapes.
+pub const PAIRS: usize = 64;
+
+/// Per pair: the client's message buffer and the server's spare buffer
+/// (each lent to one operation at a time).
+type PairBufs = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// goro-netpoll echo over [`PAIRS`] socketpairs at once: each half submits
+/// one send and one receive per pair, then polls until all of them are
+/// back. On io_uring a whole half is one `io_uring_enter`; this is the
+/// batching the completion API exists for.
+pub struct GoroEchoMany {
+    poller: Poller,
+    pairs: Vec<(OwnedFd, OwnedFd)>,
+    bufs: Vec<PairBufs>,
+    done: Vec<Completion>,
+}
+
+impl GoroEchoMany {
+    /// [`PAIRS`] Unix socketpairs on one poller.
+    pub fn socketpairs(backend: Backend) -> io::Result<GoroEchoMany> {
+        let pairs = (0..PAIRS)
+            .map(|_| unix_pair())
+            .collect::<io::Result<Vec<_>>>()?;
+        let bufs = (0..PAIRS)
+            .map(|_| (Some(vec![0x5a; MSG]), Some(Vec::with_capacity(MSG))))
+            .collect();
+        Ok(GoroEchoMany {
+            poller: Poller::builder().backend(backend).build()?,
+            pairs,
+            bufs,
+            done: Vec::with_capacity(2 * PAIRS),
+        })
+    }
+
+    /// One half for every pair: `forward` is client → server.
+    fn half_all(&mut self, forward: bool) {
+        for (i, (client, server)) in self.pairs.iter().enumerate() {
+            let (from, to) = if forward {
+                (client, server)
+            } else {
+                (server, client)
+            };
+            let (msg, spare) = &mut self.bufs[i];
+            let (out, mut into) = if forward {
+                (msg.take().unwrap(), spare.take().unwrap())
+            } else {
+                (spare.take().unwrap(), msg.take().unwrap())
+            };
+            into.clear();
+            let token = (i as u64) << 1;
+            self.poller
+                .submit(Op::send(from.as_raw_fd(), out), token)
+                .expect("send");
+            self.poller
+                .submit(Op::recv(to.as_raw_fd(), into), token | 1)
+                .expect("recv");
+        }
+        let mut left = 2 * PAIRS;
+        while left > 0 {
+            self.poller.poll(&mut self.done, None).expect("poll");
+            for c in self.done.drain(..) {
+                assert_eq!(c.result.expect("echo op failed"), MSG, "short transfer");
+                let buf = c.output.into_buf().expect("buffer back");
+                let i = (c.token >> 1) as usize;
+                let is_recv = c.token & 1 == 1;
+                // After the forward half the server holds the message (in its
+                // receive buffer) and the client's send buffer is spare; the
+                // backward half swaps them back.
+                let slot = &mut self.bufs[i];
+                if is_recv == forward {
+                    slot.1 = Some(buf);
+                } else {
+                    slot.0 = Some(buf);
+                }
+                left -= 1;
+            }
+        }
+    }
+
+    /// Runs `n` round trips (rounded up to whole turns of [`PAIRS`]).
+    pub fn round_trips(&mut self, n: u64) -> u64 {
+        let turns = n.div_ceil(PAIRS as u64);
+        for _ in 0..turns {
+            self.half_all(true);
+            self.half_all(false);
+        }
+        turns * PAIRS as u64
+    }
+
+    /// System calls the poller has made so far.
+    pub fn syscalls(&self) -> u64 {
+        self.poller.stats().syscalls
+    }
+}
+
+/// The mio baseline over [`PAIRS`] socketpairs: each pair in turn writes and
+/// reads at the other end, optimistically (on a socketpair the data is there
+/// at once, so `Poll::poll` is never reached: the best case for readiness).
+pub struct MioEchoMany {
+    inner: Vec<MioEcho<mio::net::UnixStream>>,
+}
+
+impl MioEchoMany {
+    /// [`PAIRS`] Unix socketpairs (each with its own registration).
+    pub fn socketpairs() -> io::Result<MioEchoMany> {
+        let inner = (0..PAIRS)
+            .map(|_| MioEcho::socketpair())
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok(MioEchoMany { inner })
+    }
+
+    /// Runs `n` round trips (rounded up to whole turns of [`PAIRS`]).
+    pub fn round_trips(&mut self, n: u64) -> u64 {
+        let turns = n.div_ceil(PAIRS as u64);
+        for _ in 0..turns {
+            for e in &mut self.inner {
+                e.half(true);
+            }
+            for e in &mut self.inner {
+                e.half(false);
+            }
+        }
+        turns * PAIRS as u64
+    }
+
+    /// System calls made by the shape.
+    pub fn syscalls(&self) -> u64 {
+        self.inner.iter().map(|e| e.syscalls).sum()
     }
 }

@@ -149,3 +149,15 @@ fn knobs_build_working_rings() {
         Err(e) => eprintln!("SQPOLL refused here: {e}"),
     }
 }
+
+/// Ops and completions can be built on one thread and handed to the
+/// poller's thread (a runtime's tasks do exactly that).
+#[test]
+fn ops_and_completions_are_send() {
+    fn is_send<T: Send>() {}
+    is_send::<goro_netpoll::Op>();
+    is_send::<goro_netpoll::Completion>();
+    is_send::<goro_netpoll::Waker>();
+    let op = Op::send_vectored(0, vec![b"head".to_vec(), b"body".to_vec()]);
+    std::thread::spawn(move || drop(op)).join().unwrap();
+}

@@ -1,7 +1,7 @@
 //! Netpoll rows of the quick report: 64-byte echo round trips over a Unix
-//! socketpair and loopback TCP, goro-netpoll on io_uring and on epoll
-//! against mio, medians of alternating rounds; plus system calls per round
-//! trip from the pollers' own counters.
+//! socketpair, loopback TCP, and 64 socketpairs at once; goro-netpoll on
+//! io_uring and on epoll against mio, medians of alternating rounds; plus
+//! system calls per round trip from the pollers' own counters.
 
 use std::cell::Cell as Counter;
 
@@ -13,51 +13,63 @@ use super::{Cell, Contender, Row, Table, alternate};
 #[path = "../shapes_netpoll.rs"]
 pub mod shapes;
 
-use shapes::{GoroEcho, MioEcho};
+use shapes::{EchoShape, GoroEcho, GoroEchoMany, MioEcho, MioEchoMany};
 
 /// Timed rounds per shape (after one warm-up iteration each).
 pub const ROUNDS: usize = 7;
 /// Round trips per iteration.
-pub const TRIPS: u64 = 3000;
+pub const TRIPS: u64 = 3008;
 
 const COLUMNS: [&str; 3] = ["goro io_uring", "goro epoll", "mio"];
 
-/// One shape measured for the three contenders: ns per round trip and
-/// system calls per round trip.
-fn measure<M: FnMut(u64) -> u64>(
-    mut uring: Option<GoroEcho>,
-    mut epoll: GoroEcho,
-    mut mio_run: M,
-    mio_syscalls: impl Fn() -> u64,
+/// One contender of a shape: the shape and the round trips it has run.
+struct Runner<S> {
+    shape: S,
+    trips: Counter<u64>,
+}
+
+impl<S: EchoShape> Runner<S> {
+    fn new(shape: S) -> Self {
+        Runner {
+            shape,
+            trips: Counter::new(0),
+        }
+    }
+
+    fn contender<'a>(&'a mut self, name: &'a str) -> Contender<'a> {
+        let Runner { shape, trips } = self;
+        Contender {
+            name,
+            run: Box::new(move || {
+                let n = shape.round_trips(TRIPS);
+                trips.set(trips.get() + n);
+                n
+            }),
+        }
+    }
+
+    fn syscalls_per_trip(&self) -> Cell {
+        Cell::Value(self.shape.syscalls() as f64 / self.trips.get().max(1) as f64)
+    }
+}
+
+/// One shape measured for the three contenders: (ns per round trip,
+/// system calls per round trip), one cell per column.
+fn measure<G: EchoShape, M: EchoShape>(
+    uring: Option<G>,
+    epoll: G,
+    mio: M,
 ) -> (Vec<Cell>, Vec<Cell>) {
-    let uring_trips = Counter::new(0u64);
-    let epoll_trips = Counter::new(0u64);
-    let mio_trips = Counter::new(0u64);
+    let mut uring = uring.map(Runner::new);
+    let mut epoll = Runner::new(epoll);
+    let mut mio = Runner::new(mio);
     let times = {
         let mut contenders = Vec::new();
         if let Some(u) = uring.as_mut() {
-            contenders.push(Contender {
-                name: COLUMNS[0],
-                run: Box::new(|| {
-                    uring_trips.set(uring_trips.get() + TRIPS);
-                    u.round_trips(TRIPS)
-                }),
-            });
+            contenders.push(u.contender(COLUMNS[0]));
         }
-        contenders.push(Contender {
-            name: COLUMNS[1],
-            run: Box::new(|| {
-                epoll_trips.set(epoll_trips.get() + TRIPS);
-                epoll.round_trips(TRIPS)
-            }),
-        });
-        contenders.push(Contender {
-            name: COLUMNS[2],
-            run: Box::new(|| {
-                mio_trips.set(mio_trips.get() + TRIPS);
-                mio_run(TRIPS)
-            }),
-        });
+        contenders.push(epoll.contender(COLUMNS[1]));
+        contenders.push(mio.contender(COLUMNS[2]));
         alternate(&mut contenders, ROUNDS)
     };
     let mut times = times.into_iter();
@@ -66,19 +78,17 @@ fn measure<M: FnMut(u64) -> u64>(
     match &uring {
         Some(u) => {
             ns.push(Cell::Value(times.next().unwrap()));
-            calls.push(Cell::Value(u.syscalls() as f64 / uring_trips.get() as f64));
+            calls.push(u.syscalls_per_trip());
         }
         None => {
             ns.push(Cell::NotApplicable);
             calls.push(Cell::NotApplicable);
         }
     }
-    ns.push(Cell::Value(times.next().unwrap()));
-    calls.push(Cell::Value(
-        epoll.syscalls() as f64 / epoll_trips.get() as f64,
-    ));
-    ns.push(Cell::Value(times.next().unwrap()));
-    calls.push(Cell::Value(mio_syscalls() as f64 / mio_trips.get() as f64));
+    for runner_calls in [epoll.syscalls_per_trip(), mio.syscalls_per_trip()] {
+        ns.push(Cell::Value(times.next().unwrap()));
+        calls.push(runner_calls);
+    }
     (ns, calls)
 }
 
@@ -87,43 +97,51 @@ pub fn tables() -> Vec<Table> {
     let uring_missing = GoroEcho::socketpair(Backend::IoUring).is_err();
     let mut time_rows = Vec::new();
     let mut call_rows = Vec::new();
+    let mut push = |shape: &str, (ns, calls): (Vec<Cell>, Vec<Cell>)| {
+        time_rows.push(Row {
+            shape: shape.into(),
+            cells: ns,
+        });
+        call_rows.push(Row {
+            shape: shape.into(),
+            cells: calls,
+        });
+    };
 
-    let mio_pair = std::cell::RefCell::new(MioEcho::socketpair().expect("mio socketpair"));
-    let (ns, calls) = measure(
-        GoroEcho::socketpair(Backend::IoUring).ok(),
-        GoroEcho::socketpair(Backend::Epoll).expect("epoll poller"),
-        |n| mio_pair.borrow_mut().round_trips(n),
-        || mio_pair.borrow().syscalls,
+    push(
+        "echo_64b_socketpair",
+        measure(
+            GoroEcho::socketpair(Backend::IoUring).ok(),
+            GoroEcho::socketpair(Backend::Epoll).expect("epoll poller"),
+            MioEcho::socketpair().expect("mio socketpair"),
+        ),
     );
-    time_rows.push(Row {
-        shape: "echo_64b_socketpair".into(),
-        cells: ns,
-    });
-    call_rows.push(Row {
-        shape: "echo_64b_socketpair".into(),
-        cells: calls,
-    });
-
-    let mio_tcp = std::cell::RefCell::new(MioEcho::tcp().expect("mio tcp"));
-    let (ns, calls) = measure(
-        GoroEcho::tcp(Backend::IoUring).ok(),
-        GoroEcho::tcp(Backend::Epoll).expect("epoll poller"),
-        |n| mio_tcp.borrow_mut().round_trips(n),
-        || mio_tcp.borrow().syscalls,
+    push(
+        "echo_64b_tcp",
+        measure(
+            GoroEcho::tcp(Backend::IoUring).ok(),
+            GoroEcho::tcp(Backend::Epoll).expect("epoll poller"),
+            MioEcho::tcp().expect("mio tcp"),
+        ),
     );
-    time_rows.push(Row {
-        shape: "echo_64b_tcp".into(),
-        cells: ns,
-    });
-    call_rows.push(Row {
-        shape: "echo_64b_tcp".into(),
-        cells: calls,
-    });
+    push(
+        "echo_64b_64pairs",
+        measure(
+            GoroEchoMany::socketpairs(Backend::IoUring).ok(),
+            GoroEchoMany::socketpairs(Backend::Epoll).expect("epoll poller"),
+            MioEchoMany::socketpairs().expect("mio socketpairs"),
+        ),
+    );
 
     let mut notes = vec![
         format!(
             "One thread drives both ends; {TRIPS} round trips per iteration, median of {ROUNDS} \
              alternating rounds. The figure is the poller's cost per round trip, not network latency."
+        ),
+        format!(
+            "echo_64b_64pairs: {} socketpairs at once; goro submits a send and a receive per pair \
+             and then polls once per half (one io_uring_enter on io_uring).",
+            shapes::PAIRS
         ),
         "mio is the readiness baseline with optimistic reads (read first, poll only on WouldBlock)."
             .to_string(),

@@ -16,6 +16,12 @@ pub(crate) struct SendVectored {
     msg: Box<libc::msghdr>,
 }
 
+// SAFETY: the raw pointers in `iov` and `msg` point only into heap blocks
+// owned by this same value (`bufs`' buffers and `iov`), which move with it
+// and are never shared; sending the whole value to another thread keeps
+// them valid and unaliased.
+unsafe impl Send for SendVectored {}
+
 impl SendVectored {
     pub(crate) fn new(fd: RawFd, bufs: Vec<Vec<u8>>) -> SendVectored {
         let mut iov: Box<[libc::iovec]> = bufs
