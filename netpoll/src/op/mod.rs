@@ -18,6 +18,7 @@ mod recv;
 mod recv_multi;
 mod send;
 mod send_vectored;
+mod send_zc;
 mod timeout;
 mod write;
 
@@ -136,6 +137,7 @@ pub(crate) enum OpKind {
     RecvMulti(recv_multi::RecvMulti),
     Send(send::Send),
     SendVectored(send_vectored::SendVectored),
+    SendZc(send_zc::SendZc),
     Read(read::Read),
     Write(write::Write),
     Close(close::Close),
@@ -173,6 +175,13 @@ impl Op {
     /// Sends `buf`; may send less than all of it (see the result).
     pub fn send(socket: RawFd, buf: Vec<u8>) -> Op {
         Op(OpKind::Send(send::Send::new(socket, buf)))
+    }
+    /// Zero-copy send (opt-in): on io_uring the kernel sends from `buf`'s
+    /// pages without copying, and the completion (buffer included) arrives
+    /// once the kernel has let go of them; TCP and UDP only. On epoll it is
+    /// an ordinary send. Worth it for large payloads, not for small ones.
+    pub fn send_zc(socket: RawFd, buf: Vec<u8>) -> Op {
+        Op(OpKind::SendZc(send_zc::SendZc::new(socket, buf)))
     }
     /// Sends the buffers in order with one `sendmsg` (a frame header and its
     /// payload, without copying them together); may send less than all.
@@ -273,6 +282,7 @@ impl OpKind {
             OpKind::RecvMulti(o) => o.fd,
             OpKind::Send(o) => o.fd,
             OpKind::SendVectored(o) => o.fd,
+            OpKind::SendZc(o) => o.fd,
             OpKind::Read(o) => o.fd,
             OpKind::Write(o) => o.fd,
             OpKind::Close(o) => o.fd,
@@ -299,6 +309,7 @@ impl OpKind {
             OpKind::RecvMulti(o) => o.sqe(ctx)?,
             OpKind::Send(o) => o.sqe(),
             OpKind::SendVectored(o) => o.sqe(),
+            OpKind::SendZc(o) => o.sqe(),
             OpKind::Read(o) => o.sqe(),
             OpKind::Write(o) => o.sqe(),
             OpKind::Close(o) => o.sqe(),
@@ -316,6 +327,7 @@ impl OpKind {
             OpKind::RecvMulti(o) => o.attempt(ctx),
             OpKind::Send(o) => o.attempt(),
             OpKind::SendVectored(o) => o.attempt(),
+            OpKind::SendZc(o) => o.attempt(),
             OpKind::Read(o) => o.attempt(),
             OpKind::Write(o) => o.attempt(),
             OpKind::Close(o) => o.attempt(),
@@ -333,6 +345,7 @@ impl OpKind {
             OpKind::Read(o) => o.finish(res),
             OpKind::Send(o) => (res, Output::Buf(o.buf)),
             OpKind::Write(o) => (res, Output::Buf(o.buf)),
+            OpKind::SendZc(o) => (res, Output::Buf(o.buf)),
             OpKind::SendVectored(o) => (res, Output::Bufs(o.into_bufs())),
             OpKind::Timeout(_) => (timeout::finish(res), Output::None),
             OpKind::Poll(_) => poll::finish(res),

@@ -19,6 +19,9 @@
 //! 5. Dropping the poller cancels every op and waits (bounded) for their
 //!    final CQEs; whatever has not come back by then is leaked, never freed,
 //!    since the kernel may still write to it (tokio-uring#158).
+//! 6. A zero-copy send posts its result (`F_MORE`) and later a notification
+//!    (`F_NOTIF`) when the kernel stops reading its pages: the op stays in
+//!    the table, holding the buffer and the result, until the notification.
 //!
 //! Threading: the ring is set up with `SINGLE_ISSUER | DEFER_TASKRUN` by
 //! default, so only the creating thread may submit or reap; `Poller` is
@@ -336,6 +339,18 @@ impl Driver {
         let Some(entry) = ops.get_mut(id) else {
             return; // table rule 2: a stale id
         };
+        if let OpKind::SendZc(zc) = &mut entry.op {
+            // Rule 6: hold the result until the notification frees the pages.
+            if cqueue::notif(flags) {
+                let res = zc.result.take().unwrap_or(0);
+                finish(ops, id, cqe_result(res), out, stats);
+            } else if cqueue::more(flags) {
+                zc.result = Some(res);
+            } else {
+                finish(ops, id, cqe_result(res), out, stats);
+            }
+            return;
+        }
         if !entry.op.is_multishot() {
             finish(ops, id, cqe_result(res), out, stats);
             return;
