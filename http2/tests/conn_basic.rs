@@ -325,24 +325,62 @@ fn graceful_go_away_drains_in_flight_streams() {
     let mut p = Peer::open(Builder::new());
     p.get(1);
     p.events();
-    p.conn.go_away();
-    // A stream opened after the GOAWAY was written is ignored.
-    p.get(3);
-    assert!(p.events().is_empty());
+    p.conn.go_away(p.now);
+    // Step one (§6.8): GOAWAY with 2^31-1, and a PING to time the round trip.
     let out = p.frames();
-    assert_eq!(
-        out,
-        vec![Out::Frame(Frame::GoAway {
-            last_stream: StreamId(1),
+    let go_away = |last| {
+        Out::Frame(Frame::GoAway {
+            last_stream: StreamId(last),
             reason: Reason::NO_ERROR,
-            debug: Bytes::new()
-        })]
-    );
-    assert!(!p.conn.is_closed(), "stream 1 is still in flight");
+            debug: Bytes::new(),
+        })
+    };
+    assert_eq!(out[0], go_away((1 << 31) - 1));
+    let Out::Frame(Frame::Ping {
+        ack: false,
+        payload,
+    }) = out[1]
+    else {
+        panic!("{out:?}")
+    };
+    // A request the client sent before it saw the GOAWAY is still served.
+    p.get(3);
+    assert_eq!(p.events().len(), 1);
+    p.send(Frame::Ping { ack: true, payload });
+    // Step two: the real last stream.
+    assert_eq!(p.frames(), vec![go_away(3)]);
+    // Later streams, and their bodies, are ignored without errors.
+    p.headers(5, &post(None), false);
+    p.data(5, b"ignored", true);
+    assert!(p.events().is_empty());
+    assert!(p.frames().is_empty());
+    assert!(!p.conn.is_closed(), "streams 1 and 3 are still in flight");
     respond(&mut p, 1, b"done");
-    let out = p.frames();
-    assert_eq!(out.len(), 2);
+    respond(&mut p, 3, b"done");
+    assert_eq!(p.frames().len(), 4);
     assert!(p.conn.is_closed(), "closes once the last stream is done");
+    assert_eq!(p.conn.error(), None);
+}
+
+#[test]
+fn graceful_go_away_without_ping_ack_finishes_at_the_timeout() {
+    let mut p = Peer::open(Builder::new());
+    p.conn.go_away(p.now);
+    assert_eq!(p.frames().len(), 2);
+    let deadline = p.conn.next_timeout().expect("shutdown deadline");
+    p.conn.handle_timeout(deadline);
+    let out = p.frames();
+    assert!(
+        matches!(
+            &out[..],
+            [Out::Frame(Frame::GoAway {
+                last_stream: StreamId(0),
+                ..
+            })]
+        ),
+        "{out:?}"
+    );
+    assert!(p.conn.is_closed());
 }
 
 #[test]
@@ -623,4 +661,22 @@ fn request_body_bytes_released_when_stream_is_reset() {
             ..
         })
     )));
+}
+
+#[test]
+fn cookie_crumbs_are_joined_for_the_application() {
+    let mut p = Peer::open(Builder::new());
+    let mut fields = owned(GET);
+    fields.extend(owned(&[
+        ("cookie", "a=1"),
+        ("x-other", "y"),
+        ("cookie", "b=2"),
+    ]));
+    p.headers(1, &fields, true);
+    let ev = p.events();
+    let Event::Request { request, .. } = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    let cookies: Vec<_> = request.headers().get_all("cookie").iter().collect();
+    assert_eq!(cookies, ["a=1; b=2"]);
 }

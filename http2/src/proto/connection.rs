@@ -35,6 +35,9 @@ use crate::server::Config;
 /// The client connection preface (§3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// Payload of the PING that times a graceful shutdown.
+const SHUTDOWN_PING: [u8; 8] = *b"goro-bye";
+
 /// How many closed stream ids are remembered to tell late frames apart.
 const CLOSED_MEMORY: usize = 256;
 
@@ -129,6 +132,8 @@ pub struct Connection {
     recv_unacked: u32,
     last_peer_stream: u32,
     goaway_last: Option<u32>,
+    /// Set between the first and the final GOAWAY of a graceful shutdown.
+    shutdown_deadline: Option<Instant>,
     peer_goaway: bool,
     block: Option<PartialBlock>,
     pending_accept_resets: usize,
@@ -177,6 +182,7 @@ impl Connection {
             recv_unacked: 0,
             last_peer_stream: 0,
             goaway_last: None,
+            shutdown_deadline: None,
             peer_goaway: false,
             block: None,
             pending_accept_resets: 0,
@@ -229,10 +235,14 @@ impl Connection {
 
     /// The earliest time `handle_timeout` must be called.
     pub fn next_timeout(&self) -> Option<Instant> {
-        match (self.preface_deadline, self.settings_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.preface_deadline,
+            self.settings_deadline,
+            self.shutdown_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Applies timers: a missing preface closes, a missing SETTINGS ACK
@@ -244,22 +254,39 @@ impl Connection {
         } else if self.settings_deadline.is_some_and(|d| now >= d) {
             self.settings_deadline = None;
             self.fail(Reason::SETTINGS_TIMEOUT);
+        } else if self.shutdown_deadline.is_some_and(|d| now >= d) {
+            // No PING ack in time: shut down with what we know.
+            self.finish_go_away();
         }
     }
 
-    /// Starts a graceful shutdown: GOAWAY(NO_ERROR) naming the last stream
-    /// taken; streams up to it finish, later ones are ignored (§6.8).
-    pub fn go_away(&mut self) {
+    /// Starts a graceful shutdown in the two steps of §6.8: GOAWAY(2^31-1,
+    /// NO_ERROR) and a PING; once the PING is acknowledged (or after the
+    /// settings timeout), a second GOAWAY names the last stream taken.
+    /// Streams up to it finish; later ones are ignored; then the connection
+    /// closes.
+    pub fn go_away(&mut self, now: Instant) {
         if matches!(
             self.phase,
             Phase::Open | Phase::FirstSettings | Phase::Preface(_)
         ) {
-            self.goaway_last = Some(self.last_peer_stream);
-            let f = OutFrame::go_away(StreamId(self.last_peer_stream), Reason::NO_ERROR, b"");
+            let f = OutFrame::go_away(StreamId(MAX_WINDOW), Reason::NO_ERROR, b"");
             self.control.push_back((f, false));
+            self.control
+                .push_back((OutFrame::ping(false, SHUTDOWN_PING), false));
+            self.shutdown_deadline = Some(now + self.cfg.settings_timeout);
             self.phase = Phase::Draining;
-            self.maybe_finish();
         }
+    }
+
+    fn finish_go_away(&mut self) {
+        if self.shutdown_deadline.take().is_none() || self.phase != Phase::Draining {
+            return;
+        }
+        self.goaway_last = Some(self.last_peer_stream);
+        let f = OutFrame::go_away(StreamId(self.last_peer_stream), Reason::NO_ERROR, b"");
+        self.control.push_back((f, false));
+        self.maybe_finish();
     }
 
     /// Feeds bytes read from the transport.
@@ -400,6 +427,8 @@ impl Connection {
             Frame::Ping { ack, payload } => {
                 if !ack {
                     self.queue_peer_caused(OutFrame::ping(true, payload))?;
+                } else if payload == SHUTDOWN_PING {
+                    self.finish_go_away();
                 }
                 Ok(())
             }
@@ -575,6 +604,9 @@ impl Connection {
             self.release_connection(flow_len);
             if id > self.last_peer_stream {
                 return Err(ProtoError::Connection(Reason::PROTOCOL_ERROR)); // idle (§5.1)
+            }
+            if self.goaway_last.is_some_and(|last| id > last) {
+                return Ok(()); // a stream we ignored after our GOAWAY (§6.8)
             }
             return match self.closed_kind(id) {
                 Some(Closed::LocalReset) => Ok(()),
@@ -806,7 +838,8 @@ impl Connection {
 
     /// Closes a draining connection once its streams are done.
     pub(super) fn maybe_finish(&mut self) {
-        let draining = self.phase == Phase::Draining || self.peer_goaway;
+        let draining =
+            (self.phase == Phase::Draining && self.goaway_last.is_some()) || self.peer_goaway;
         if draining && self.streams.is_empty() && self.control.is_empty() && self.wants_read() {
             self.phase = Phase::Closed;
         }

@@ -155,6 +155,7 @@ pub fn request(fields: Vec<Header>) -> Result<RequestHead, Malformed> {
     }
     let uri = uri.build().map_err(|_| Malformed::BadUri)?;
     let content_length = content_length(&map)?;
+    join_cookies(&mut map);
     let mut request = Request::new(());
     *request.method_mut() = method;
     *request.uri_mut() = uri;
@@ -164,6 +165,28 @@ pub fn request(fields: Vec<Header>) -> Result<RequestHead, Malformed> {
         request,
         content_length,
     })
+}
+
+/// §8.2.3: cookie crumbs "MUST be concatenated ... using the two-octet
+/// delimiter of 0x3b, 0x20" before reaching a generic HTTP application.
+fn join_cookies(map: &mut HeaderMap) {
+    if map.get_all(http::header::COOKIE).iter().nth(1).is_none() {
+        return; // zero or one cookie field: nothing to join
+    }
+    let mut joined = Vec::new();
+    let mut sensitive = false;
+    for (i, v) in map.get_all(http::header::COOKIE).iter().enumerate() {
+        if i > 0 {
+            joined.extend_from_slice(b"; ");
+        }
+        joined.extend_from_slice(v.as_bytes());
+        sensitive |= v.is_sensitive();
+    }
+    // Each crumb was a valid value and "; " is too, so this cannot fail.
+    if let Ok(mut v) = HeaderValue::from_bytes(&joined) {
+        v.set_sensitive(sensitive);
+        map.insert(http::header::COOKIE, v);
+    }
 }
 
 /// Builds a trailer section (§8.1): regular fields only.
