@@ -160,7 +160,8 @@ impl Op {
         Op(OpKind::Connect(connect::Connect::new(socket, addr)))
     }
     /// Receives into the spare capacity of `buf` (`buf.capacity() - buf.len()`
-    /// bytes at most). `Ok(0)` is end of stream.
+    /// bytes at most). `Ok(0)` is end of stream, so give it a buffer with
+    /// spare capacity (with none, the kernel reads nothing and says 0).
     pub fn recv(socket: RawFd, buf: Vec<u8>) -> Op {
         Op(OpKind::Recv(recv::Recv::new(socket, buf)))
     }

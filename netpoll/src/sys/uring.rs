@@ -145,17 +145,23 @@ impl Driver {
         }
     }
 
-    /// Queues an SQE, flushing the queue to the kernel if it is full.
+    /// Queues an SQE, flushing the queue to the kernel once if it is full.
+    /// If the kernel takes nothing (it refuses submissions while completions
+    /// it could not post are backed up), the caller gets `EBUSY` and should
+    /// `poll` to reap before submitting more.
     fn push(&mut self, sqe: &squeue::Entry, stats: &mut Stats) -> io::Result<()> {
-        loop {
+        for attempt in 0..2 {
             // SAFETY: every SQE we build points only into memory owned by an
             // entry of the op table (or the driver's own wake buffer), which
             // stays alive until its final CQE (protocol rules 2 and 5).
             if unsafe { self.ring.submission().push(sqe) }.is_ok() {
                 return Ok(());
             }
-            self.enter(0, None, stats)?;
+            if attempt == 0 {
+                self.enter(0, None, stats)?;
+            }
         }
+        Err(io::Error::from_raw_os_error(libc::EBUSY))
     }
 
     /// Queues an op already in the table (rule 1).
