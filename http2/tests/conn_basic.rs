@@ -680,3 +680,115 @@ fn cookie_crumbs_are_joined_for_the_application() {
     let cookies: Vec<_> = request.headers().get_all("cookie").iter().collect();
     assert_eq!(cookies, ["a=1; b=2"]);
 }
+
+#[test]
+fn unknown_flags_are_ignored() {
+    // §4.1: flags without meaning for a frame type MUST be ignored.
+    let mut p = Peer::open(Builder::new());
+    p.send_raw(&support::peer::raw_frame(0x6, 0xfe, 0, b"12345678"));
+    assert_eq!(
+        p.frames(),
+        vec![Out::Frame(Frame::Ping {
+            ack: true,
+            payload: *b"12345678"
+        })]
+    );
+}
+
+#[test]
+fn ping_acks_and_rst_streams_are_never_answered() {
+    // §6.7: no response to a PING ACK; §5.4.2: no RST_STREAM for a RST_STREAM.
+    let mut p = Peer::open(Builder::new());
+    p.send(Frame::Ping {
+        ack: true,
+        payload: [9; 8],
+    });
+    p.headers(1, &post(None), false);
+    p.send(Frame::RstStream {
+        stream: StreamId(1),
+        reason: Reason::CANCEL,
+    });
+    p.send(Frame::RstStream {
+        stream: StreamId(1),
+        reason: Reason::CANCEL,
+    });
+    assert!(p.frames().is_empty());
+}
+
+#[test]
+fn negative_stream_window_after_settings_is_tracked() {
+    // §6.9.2: a SETTINGS decrease can make a window negative; nothing is
+    // sent until WINDOW_UPDATEs bring it above zero again.
+    let ours = Settings {
+        initial_window_size: Some(10),
+        ..Settings::default()
+    };
+    let mut p = Peer::open_with(Builder::new(), ours);
+    p.get(1);
+    p.events();
+    p.conn
+        .send_response(StreamId(1), Response::new(()), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from_static(&[1; 30]), true)
+        .unwrap();
+    assert_eq!(p.frames().len(), 2, "headers and 10 bytes");
+    p.send(Frame::Settings(Settings {
+        initial_window_size: Some(0),
+        ..Settings::default()
+    }));
+    assert_eq!(p.frames(), vec![Out::Frame(Frame::SettingsAck)]);
+    // The window is now -10: an increment of 10 is not enough.
+    p.send(Frame::WindowUpdate {
+        stream: StreamId(1),
+        increment: 10,
+    });
+    assert!(p.frames().is_empty());
+    p.send(Frame::WindowUpdate {
+        stream: StreamId(1),
+        increment: 20,
+    });
+    let out = p.frames();
+    assert!(
+        matches!(&out[..], [Out::Frame(Frame::Data { data, end_stream: true, .. })] if data.len() == 20),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn connection_specific_response_fields_are_dropped() {
+    // §8.2.2: they MUST NOT appear in an HTTP/2 message.
+    let mut p = Peer::open(Builder::new());
+    p.get(1);
+    p.events();
+    let resp = Response::builder()
+        .header("connection", "close")
+        .header("transfer-encoding", "chunked")
+        .header("x-kept", "1")
+        .body(())
+        .unwrap();
+    p.conn.send_response(StreamId(1), resp, true).unwrap();
+    assert_eq!(
+        p.frames(),
+        vec![Out::Headers {
+            stream: 1,
+            fields: owned(&[(":status", "200"), ("x-kept", "1")]),
+            end_stream: true
+        }]
+    );
+}
+
+#[test]
+fn informational_and_101_responses_are_refused() {
+    let mut p = Peer::open(Builder::new());
+    p.get(1);
+    p.events();
+    for code in [100, 101] {
+        let resp = Response::builder().status(code).body(()).unwrap();
+        assert_eq!(
+            p.conn.send_response(StreamId(1), resp, true),
+            Err(goro_http2::SendError::InvalidState)
+        );
+    }
+    assert!(p.frames().is_empty());
+}

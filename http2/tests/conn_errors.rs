@@ -503,6 +503,9 @@ const HEADER_CASES: &[(&str, Fields)] = &[
     ("§8.1.1 content-length values differ", || {
         req(&[("content-length", "1"), ("content-length", "2")])
     }),
+    ("§8.3.1 Host differing from :authority", || {
+        req(&[("host", "other.example")])
+    }),
     ("§8.1.1 END_STREAM with a non-zero content-length", || {
         req(&[("content-length", "3")])
     }),
@@ -556,6 +559,7 @@ fn valid_edge_cases_are_accepted() {
         ]),
         with(&[(":method", "CONNECT"), (":authority", "example.com:443")]),
         req(&[("x-empty", "")]),
+        req(&[("host", "Example.COM")]),
     ] {
         let mut p = Peer::open(Builder::new());
         p.headers(1, &fields, true);
@@ -606,5 +610,21 @@ fn first_frame_must_be_settings() {
         ack: false,
         payload: [0; 8],
     });
+    p.expect_goaway(Reason::PROTOCOL_ERROR);
+}
+
+#[test]
+fn extension_frame_inside_a_header_block_is_a_protocol_error() {
+    // §5.5: unknown frames are ignored, but not in the middle of a field block.
+    let mut p = Peer::open(Builder::new());
+    let fragment = p.block(&owned(GET));
+    p.send(Frame::Headers {
+        stream: StreamId(1),
+        fragment,
+        end_stream: true,
+        end_headers: false,
+        priority: None,
+    });
+    p.send_raw(&raw_frame(0xfa, 0, 0, b"ext"));
     p.expect_goaway(Reason::PROTOCOL_ERROR);
 }

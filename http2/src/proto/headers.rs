@@ -143,6 +143,13 @@ pub fn request(fields: Vec<Header>) -> Result<RequestHead, Malformed> {
         if !(origin_form || asterisk) {
             return Err(Malformed::MissingPseudo);
         }
+        // §8.3.1: a Host that names another entity than :authority SHOULD
+        // make the request malformed.
+        if let (Some(a), Some(h)) = (&authority, map.get(http::header::HOST)) {
+            if !a.eq_ignore_ascii_case(h.as_bytes()) {
+                return Err(Malformed::BadUri);
+            }
+        }
         if let Some(a) = authority.or_else(|| {
             map.get(http::header::HOST)
                 .map(|h| Bytes::copy_from_slice(h.as_bytes()))

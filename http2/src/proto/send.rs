@@ -25,7 +25,8 @@ use crate::frame::{OutFrame, StreamId, flags, kind};
 pub enum SendError {
     /// No such open stream: never opened, finished, or reset.
     UnknownStream,
-    /// `send_response` twice, data before the response, or after END_STREAM.
+    /// `send_response` twice or with a 1xx status, data before the
+    /// response, or anything after END_STREAM.
     InvalidState,
     /// The stream's send buffer is full: wait until `send_capacity` > 0.
     BufferFull,
@@ -56,7 +57,9 @@ impl Connection {
             .streams
             .get_mut(&stream.0)
             .ok_or(SendError::UnknownStream)?;
-        if s.send != SendState::Idle {
+        // Informational (1xx) responses are not supported, and 101 is
+        // forbidden in HTTP/2 (§8.6).
+        if s.send != SendState::Idle || response.status().is_informational() {
             return Err(SendError::InvalidState);
         }
         s.send = if end_stream {
