@@ -52,12 +52,15 @@ pub(crate) fn probe(inject: Option<i32>) -> Result<(), ProbeError> {
         return cached.map_err(ProbeError::Unavailable);
     }
     let outcome = run();
+    // Logged once per process: which backend `Auto` will pick, and why.
     match outcome {
         Ok(()) => {
+            log::info!("goro-netpoll: io_uring probe passed; Auto uses io_uring");
             let _ = PROBED.set(Ok(()));
             Ok(())
         }
         Err(ProbeError::Unavailable(why)) => {
+            log::info!("goro-netpoll: io_uring unavailable ({why}); Auto uses epoll");
             let _ = PROBED.set(Err(why));
             Err(ProbeError::Unavailable(why))
         }
