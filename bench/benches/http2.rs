@@ -21,6 +21,8 @@ use workload::{
 };
 
 fn hpack(c: &mut Criterion) {
+    // GORO_HTTP2_QUICK=1 also prints the quick report's HTTP/2 tables, which
+    // lets them be checked before bench/src/quick/mod.rs wires them in.
     if std::env::var_os("GORO_HTTP2_QUICK").is_some() {
         for t in workload::tables() {
             println!("{}", t.to_markdown());

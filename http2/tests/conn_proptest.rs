@@ -86,7 +86,7 @@ fn run(p: &mut Peer, s: &Step) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(128), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_client_sequences_are_handled(steps in proptest::collection::vec(step(), 1..40)) {
