@@ -36,16 +36,25 @@
 //!
 //! Every chunk is on exactly one of three lists: `used` (handed out since
 //! the last reset, newest first; it includes `current`), `spare` (empty
-//! normal chunks, in the order they were first used) or `spare_big` (empty
-//! dedicated chunks). [`Arena::reset`] runs the drop list, keeps the largest
-//! chunks that fit the [retain budget](ArenaBuilder::retain_bytes) together
-//! (default: keep all) and frees the others, and puts the
-//! chunks back on the spare lists *in their order of first use*, with no
-//! current chunk. The next round therefore replays the previous round's chunk
-//! sequence: a workload that repeats makes zero calls into the global
-//! allocator after its first round, even when a round spills over several
-//! chunks — bumpalo keeps only its last chunk and frees the rest (bumpalo#26,
-//! #61, #305).
+//! normal chunks) or `spare_big` (empty dedicated chunks). [`Arena::reset`]:
+//!
+//! 1. runs the drop list;
+//! 2. if the chunks exceed the [retain budget](ArenaBuilder::retain_bytes)
+//!    (default: none), keeps the largest ones that fit it together and frees
+//!    the others;
+//! 3. frees dedicated chunks that sat unused for the whole round, and keeps
+//!    the ones used in it for the next round's large objects;
+//! 4. if the round spilled over several normal chunks, **coalesces** them:
+//!    frees them and allocates one chunk of their total size. The next round
+//!    then bumps — and grows its vectors in place — in a single block;
+//! 5. leaves no chunk current: the first allocation of the next round takes
+//!    the slow path once and picks up the spare.
+//!
+//! A `loop { work(&arena); arena.reset() }` therefore stops calling the
+//! global allocator after its first reset (bumpalo instead keeps only its
+//! last chunk and frees the rest every time: bumpalo#26, #61, #305), and
+//! because every slow-path decision then sees the same state, a repeated
+//! workload lands at the very same addresses round after round.
 
 use core::alloc::Layout;
 use core::cell::Cell;
@@ -625,53 +634,96 @@ impl Arena {
 
     /// Runs the drop list, then makes every chunk free for reuse.
     ///
-    /// The largest chunks that fit the retain budget together are kept; the rest go
-    /// back to the global allocator. The kept chunks are reused in the order
-    /// they were first used, so a workload that fit before fits again, at
-    /// the same addresses, without calling the global allocator.
+    /// The largest chunks that fit the retain budget together are kept; the
+    /// rest go back to the global allocator. A round that needed several
+    /// chunks gets them merged into one (one allocation, in this call); after
+    /// that, a workload that fit before fits again, at the same addresses,
+    /// without calling the global allocator. See the module docs for the
+    /// steps.
     pub fn reset(&mut self) {
         // SAFETY: `&mut self`: no reference into the arena is alive.
         unsafe { self.drops.run() };
         self.current.set(None);
+        self.top.set(empty_finger());
+        self.low.set(empty_finger());
         if self.allocated.get() > self.retain {
             self.trim_to(self.retain);
         }
-        // `used` is newest first: reversing it onto the spare lists restores
-        // the order of first use (spares already there were never used this
-        // round, so they go after).
-        let mut normal = self.spare.take();
-        let mut big = self.spare_big.take();
-        let mut rev_normal: Option<NonNull<ChunkHeader>> = None;
-        let mut rev_big: Option<NonNull<ChunkHeader>> = None;
+        // Dedicated chunks that sat idle for a whole round go back.
+        let idle_big = self.spare_big.take();
+        // SAFETY: spare chunks are live and unused.
+        unsafe { self.free_list(idle_big) };
+        // Split the chunks used this round by kind. `used` is newest first;
+        // reversing restores the order of first use.
+        let mut normal: Option<NonNull<ChunkHeader>> = None;
+        let mut big: Option<NonNull<ChunkHeader>> = None;
+        let mut normal_count = 0usize;
+        let mut normal_bytes = 0usize;
         let mut cur = self.used.take();
         while let Some(c) = cur {
             // SAFETY: every chunk on our lists is live; we relink as we go.
             unsafe {
                 cur = chunk::next(c);
                 if chunk::is_dedicated(c) {
-                    chunk::set_next(c, rev_big);
-                    rev_big = Some(c);
+                    chunk::set_next(c, big);
+                    big = Some(c);
                 } else {
-                    chunk::set_next(c, rev_normal);
-                    rev_normal = Some(c);
+                    normal_count += 1;
+                    normal_bytes += chunk::size_of_chunk(c);
+                    chunk::set_next(c, normal);
+                    normal = Some(c);
                 }
             }
         }
-        // Append the older spares behind the chunks used this round.
-        // SAFETY: live chunks.
-        unsafe {
-            normal = append(rev_normal, normal);
-            big = append(rev_big, big);
+        // Normal spares left unused this round stay behind the used ones.
+        let spare = self.spare.take();
+        // SAFETY: live, disjoint lists.
+        let mut normal = unsafe { append(normal, spare) };
+        let mut c = spare;
+        while let Some(s) = c {
+            // SAFETY: live chunk.
+            unsafe {
+                normal_count += 1;
+                normal_bytes += chunk::size_of_chunk(s);
+                c = chunk::next(s);
+            }
         }
-        self.spare_big.set(big);
+        if normal_count > 1 {
+            // The round spilled over several chunks: replace them with one
+            // chunk of their total size, so the next round bumps (and grows
+            // its vectors) in one block, with no chunk switch and no copy.
+            // SAFETY: live chunks, unused (`&mut self`).
+            unsafe { self.free_list(normal) };
+            // Out of memory: start the next round empty instead.
+            normal = self
+                .new_chunk(normal_bytes, normal_bytes, CHUNK_ALIGN, false)
+                .ok();
+        }
         self.spare.set(normal);
-        // Start the round like the first one, with no current chunk: the
-        // first allocation takes the slow path once and picks up the first
-        // spare. Every later slow-path decision then sees the same state as
-        // in the previous round, so a repeated workload lands in the same
-        // chunks at the same addresses (tests/arena_props.rs checks this).
-        self.top.set(empty_finger());
-        self.low.set(empty_finger());
+        self.spare_big.set(big);
+        // The round starts like the first one, with no current chunk: the
+        // first allocation takes the slow path once and picks up the spare.
+        // Every later slow-path decision sees the same state as in the
+        // previous round, so a repeated workload lands at the same addresses
+        // (tests/arena_props.rs checks this).
+    }
+
+    /// Frees every chunk of a list.
+    ///
+    /// # Safety
+    ///
+    /// The chunks are live, on no other list, and unused.
+    unsafe fn free_list(&self, mut list: Option<NonNull<ChunkHeader>>) {
+        while let Some(c) = list {
+            // SAFETY: the caller's contract.
+            unsafe {
+                list = chunk::next(c);
+                self.allocated
+                    .set(self.allocated.get() - chunk::size_of_chunk(c));
+                self.chunks.set(self.chunks.get() - 1);
+                chunk::free_chunk(c);
+            }
+        }
     }
 
     /// Keeps the largest chunks that fit in `budget` bytes together and

@@ -86,28 +86,51 @@ fn reset_reuses_the_same_addresses() {
 }
 
 #[test]
-fn reset_keeps_every_chunk_and_replays_their_order() {
+fn reset_merges_a_spilled_round_then_reuses_the_same_addresses() {
     let mut arena = Arena::builder().chunk_size(256).build();
     let n = if cfg!(miri) { 400 } else { 5000 };
     let round = |arena: &Arena| -> Vec<usize> {
         let mut v = goro_arena::Vec::new_in(arena);
         let addrs: Vec<usize> = (0..n).map(|i| addr(arena.alloc(i as u64))).collect();
         v.extend(0..n as u32);
-        let big = addr(arena.alloc([1u8; 3000]));
+        let big = addr(arena.alloc([1u8; 100_000]));
         addrs.into_iter().chain([v.as_ptr().addr(), big]).collect()
     };
-    let first = round(&arena);
-    let (bytes, chunks) = (arena.allocated_bytes(), arena.chunk_count());
-    assert!(chunks > 3, "the test needs several chunks, got {chunks}");
+    round(&arena);
+    assert!(arena.chunk_count() > 3, "the test needs several chunks");
+    arena.reset();
+    // One merged normal chunk (the round's total) plus the dedicated one.
+    assert_eq!(arena.chunk_count(), 2);
+    let second = round(&arena);
+    let bytes = arena.allocated_bytes();
+    assert_eq!(
+        arena.chunk_count(),
+        2,
+        "the merged chunk holds the whole round"
+    );
     for _ in 0..3 {
         arena.reset();
-        assert_eq!(arena.chunk_count(), chunks);
-        // Same chunks, same order: the very same addresses, and zero calls
-        // to the global allocator after the first round.
-        assert_eq!(round(&arena), first);
+        // Same chunks, same decisions: the very same addresses, and zero
+        // calls to the global allocator.
+        assert_eq!(round(&arena), second);
         assert_eq!(arena.allocated_bytes(), bytes);
-        assert_eq!(arena.chunk_count(), chunks);
+        assert_eq!(arena.chunk_count(), 2);
     }
+}
+
+#[test]
+fn idle_dedicated_chunks_are_freed_after_a_round() {
+    let mut arena = Arena::builder().chunk_size(1024).build();
+    arena.alloc(0u64);
+    arena.alloc([0u8; 5000]);
+    assert_eq!(arena.chunk_count(), 2);
+    arena.reset();
+    // Kept for a round...
+    assert_eq!(arena.chunk_count(), 2);
+    arena.alloc(0u64);
+    arena.reset();
+    // ...and freed when that round did not use it.
+    assert_eq!(arena.chunk_count(), 1);
 }
 
 #[test]

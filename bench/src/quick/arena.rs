@@ -1,0 +1,259 @@
+//! Arena rows of the quick report: goro-arena against bumpalo and one heap
+//! allocation per object (glibc malloc through `System`, called directly so
+//! the report's counting global allocator does not tax it), medians of
+//! alternating rounds. The shapes are shared with `benches/arena.rs`.
+
+use bumpalo::Bump;
+use goro_arena::Arena;
+use goro_arena::allocator_api2::alloc::System;
+
+use std::time::Instant;
+
+use super::{Cell, Contender, Row, Table, alternate, median, process_cpu_time};
+
+/// The arena shapes, shared with `benches/arena.rs` and
+/// `benches/arena_mimalloc.rs`.
+#[path = "../shapes_arena.rs"]
+pub mod shapes;
+
+use shapes::*;
+
+/// Timed rounds per shape (after one warm-up iteration each).
+pub const ROUNDS: usize = 5;
+const N_1M: usize = 1 << 20;
+const N_WARM: usize = 10_000;
+const WARM_REPEAT: usize = 50;
+const REQUESTS: u64 = 1_000;
+const N_VEC: usize = 10_000;
+const VEC_REPEAT: usize = 20;
+const THREAD_REQUESTS: u64 = 2_000;
+
+const COLUMNS: [&str; 3] = ["goro-arena", "bumpalo", "Box (glibc)"];
+
+fn values(times: Vec<f64>) -> Vec<Cell> {
+    times.into_iter().map(Cell::Value).collect()
+}
+
+fn bulk_row<T: Copy + 'static>(shape: &str, make: fn(u64) -> T) -> Row {
+    let mut arena = Arena::new();
+    let mut bump = Bump::new();
+    let mut seen_a = Vec::with_capacity(N_1M);
+    let mut seen_b = Vec::with_capacity(N_1M);
+    let mut held = Vec::with_capacity(N_1M);
+    let mut cs = [
+        Contender {
+            name: COLUMNS[0],
+            run: Box::new(|| bulk_goro(&mut arena, N_1M, make, &mut seen_a)),
+        },
+        Contender {
+            name: COLUMNS[1],
+            run: Box::new(|| bulk_bumpalo(&mut bump, N_1M, make, &mut seen_b)),
+        },
+        Contender {
+            name: COLUMNS[2],
+            run: Box::new(|| bulk_heap(&System, N_1M, make, &mut held)),
+        },
+    ];
+    Row {
+        shape: shape.into(),
+        cells: values(alternate(&mut cs, ROUNDS)),
+    }
+}
+
+fn warm_row() -> Row {
+    let mut arena = Arena::new();
+    let mut bump = Bump::new();
+    let mut held = Vec::with_capacity(N_WARM);
+    let mut cs = [
+        Contender {
+            name: COLUMNS[0],
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| fast_goro(&mut arena, N_WARM))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[1],
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| fast_bumpalo(&mut bump, N_WARM))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[2],
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| bulk_heap(&System, N_WARM, |i| i, &mut held))
+                    .sum()
+            }),
+        },
+    ];
+    Row {
+        shape: "alloc_u64_warm (fast path)".into(),
+        cells: values(alternate(&mut cs, ROUNDS)),
+    }
+}
+
+fn request_row() -> Row {
+    let mut arena = Arena::new();
+    let mut bump = Bump::new();
+    let mut seen_a = Vec::with_capacity(128);
+    let mut seen_b = Vec::with_capacity(128);
+    let mut held = HeapRequest::default();
+    let mut cs = [
+        Contender {
+            name: COLUMNS[0],
+            run: Box::new(|| {
+                (0..REQUESTS)
+                    .map(|s| request_goro(&mut arena, s, &mut seen_a))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[1],
+            run: Box::new(|| {
+                (0..REQUESTS)
+                    .map(|s| request_bumpalo(&mut bump, s, &mut seen_b))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[2],
+            run: Box::new(|| {
+                (0..REQUESTS)
+                    .map(|s| request_heap(&System, s, &mut held))
+                    .sum()
+            }),
+        },
+    ];
+    Row {
+        shape: "request_mixed (ns/request)".into(),
+        cells: values(alternate(&mut cs, ROUNDS)),
+    }
+}
+
+fn vec_row() -> Row {
+    let mut arena = Arena::new();
+    let mut bump = Bump::new();
+    let mut cs = [
+        Contender {
+            name: COLUMNS[0],
+            run: Box::new(|| (0..VEC_REPEAT).map(|_| vec_goro(&mut arena, N_VEC)).sum()),
+        },
+        Contender {
+            name: COLUMNS[1],
+            run: Box::new(|| (0..VEC_REPEAT).map(|_| vec_bumpalo(&mut bump, N_VEC)).sum()),
+        },
+        Contender {
+            name: "std Vec (glibc)",
+            run: Box::new(|| (0..VEC_REPEAT).map(|_| vec_heap(&System, N_VEC)).sum()),
+        },
+    ];
+    Row {
+        shape: "vec_u64_10k (ns/push; last column: std Vec)".into(),
+        cells: values(alternate(&mut cs, ROUNDS)),
+    }
+}
+
+/// Wall and CPU time per request per thread, for 1 and 2 worker threads,
+/// alternating every (team, contender) pair within each round.
+fn thread_rows() -> Vec<Row> {
+    let teams = [Team::new(1), Team::new(2)];
+    let jobs: [fn(u64) -> u64; 3] = [
+        request_thread_arena,
+        request_thread_bumpalo,
+        request_thread_heap,
+    ];
+    // wall[team][contender], cpu[team][contender]: samples per round.
+    let mut wall = vec![vec![Vec::new(); 3]; 2];
+    let mut cpu = vec![vec![Vec::new(); 3]; 2];
+    for round in 0..=ROUNDS {
+        for (t, team) in teams.iter().enumerate() {
+            for (c, job) in jobs.iter().enumerate() {
+                let cpu0 = process_cpu_time();
+                let wall0 = Instant::now();
+                let per_thread = team.run(THREAD_REQUESTS, *job);
+                let wall_ns = wall0.elapsed().as_nanos() as f64 / per_thread as f64;
+                let cpu_ns = (process_cpu_time() - cpu0).as_nanos() as f64
+                    / (per_thread as f64 * (t + 1) as f64);
+                if round > 0 {
+                    // Round 0 warms every thread's arena up.
+                    wall[t][c].push(wall_ns);
+                    cpu[t][c].push(cpu_ns);
+                }
+            }
+        }
+    }
+    let med = |m: &Vec<Vec<Vec<f64>>>, t: usize| -> Vec<f64> {
+        m[t].iter().map(|s| median(s.clone())).collect()
+    };
+    let (w1, w2, c1, c2) = (med(&wall, 0), med(&wall, 1), med(&cpu, 0), med(&cpu, 1));
+    let ratio = |a: &[f64], b: &[f64]| (0..3).map(|i| Cell::Value(a[i] / b[i])).collect();
+    vec![
+        Row {
+            shape: "wall, 1 thread".into(),
+            cells: values(w1.clone()),
+        },
+        Row {
+            shape: "wall, 2 threads at once".into(),
+            cells: values(w2.clone()),
+        },
+        Row {
+            shape: "wall: 2 threads ÷ 1 thread".into(),
+            cells: ratio(&w2, &w1),
+        },
+        Row {
+            shape: "CPU, 1 thread".into(),
+            cells: values(c1.clone()),
+        },
+        Row {
+            shape: "CPU, 2 threads at once".into(),
+            cells: values(c2.clone()),
+        },
+        Row {
+            shape: "CPU: 2 threads ÷ 1 thread".into(),
+            cells: ratio(&c2, &c1),
+        },
+    ]
+}
+
+/// The arena tables of the quick report.
+pub fn tables() -> Vec<Table> {
+    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+    vec![
+        Table {
+            title: "Arena: allocation shapes".into(),
+            unit: "ns/alloc unless noted".into(),
+            columns: columns.clone(),
+            ratios: vec![(0, 1), (0, 2)],
+            rows: vec![
+                bulk_row("alloc_16b_1m", obj16),
+                bulk_row("alloc_64b_1m", obj64),
+                warm_row(),
+                request_row(),
+                vec_row(),
+            ],
+            notes: vec![
+                format!(
+                    "Medians of {ROUNDS} alternating rounds; each round runs every contender once, back to back."
+                ),
+                "Arenas are reused and `reset` each iteration; Box frees every object; all contenders record each address in a reused vector.".into(),
+                "Targets: fast path ≤ 0.9× bumpalo; request_mixed ≤ 0.9× bumpalo and ≤ 0.4× Box on mimalloc; vec growth ≤ 1.0× std Vec.".into(),
+                "Box-on-mimalloc columns are in `cargo bench -p goro-bench --bench arena` (mimalloc called directly) and `--bench arena_mimalloc` (mimalloc as the global allocator).".into(),
+            ],
+        },
+        Table {
+            title: "Arena: per-thread request arenas".into(),
+            unit: "ns/request/thread".into(),
+            columns,
+            ratios: vec![(0, 1), (0, 2)],
+            rows: thread_rows(),
+            notes: vec![
+                "Persistent worker threads (1 or 2) each run 2000 requests per round. goro-arena: `with_thread_arena` per request; bumpalo: a thread-local `Bump`; Box: glibc malloc. Target: 2 threads within 1.05× of 1.".into(),
+                "Wall: ns per request per thread. CPU: process CPU time per request, which time-slicing does not inflate; on this 2-core machine shared with other jobs the wall rows for 2 threads also measure the neighbours, the CPU rows show whether the threads slow each other down.".into(),
+            ],
+        },
+    ]
+}
