@@ -2,6 +2,7 @@
 //! the frame and HPACK layers. Sans-IO: see [`Connection`].
 
 mod connection;
+mod flow;
 mod headers;
 mod send;
 mod stream;
