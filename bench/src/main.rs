@@ -23,17 +23,16 @@ fn main() {
     let mut report = String::from("# goro quick comparison\n\n");
     report.push_str(&machine_line());
 
-    let mut sections: Vec<(&str, Section)> = vec![(
-        "Scheduler",
-        Box::new(|| quick::scheduler::tables(live_bytes)),
-    )];
+    let mut sections: Vec<(&str, Section)> = vec![
+        (
+            "Scheduler",
+            Box::new(|| quick::scheduler::tables(live_bytes)),
+        ),
+        ("HTTP/2", Box::new(quick::http2::tables)),
+    ];
     let not_built = [
         ("Netpoll", "goro-netpoll echo round trips vs mio"),
         ("Arena", "goro-arena allocation shapes vs bumpalo and Box"),
-        (
-            "HTTP/2",
-            "goro-http2 HPACK and h2load shapes vs h2 and nghttpd",
-        ),
     ];
 
     for (name, run) in sections.drain(..) {
