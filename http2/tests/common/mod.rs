@@ -1,0 +1,209 @@
+//! Shared by the `interop_*` tests: an in-process server on loopback, the
+//! check that an external tool is installed, and a child-process runner
+//! with a deadline.
+//!
+//! A missing tool makes a test print a loud `SKIP` line and return, unless
+//! `GORO_REQUIRE_TOOLS=1`, when it panics (CI sets it once the tools are
+//! installed, so that a skip cannot pass silently).
+#![allow(dead_code)] // each interop test file uses a different part
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use goro_http2::server::Builder;
+use goro_http2::server_tokio::{BodyChunk, RequestBody, ResponseBody, serve};
+use http::{Request, Response, StatusCode};
+
+/// How each external tool is installed on Debian/Ubuntu.
+const INSTALL: &[(&str, &str)] = &[
+    ("curl", "apt-get install curl"),
+    ("nghttp", "apt-get install nghttp2-client"),
+    ("h2load", "apt-get install nghttp2-client"),
+    (
+        "python3-h2",
+        "apt-get install python3-h2 (or pip install h2)",
+    ),
+];
+
+fn require_tools() -> bool {
+    std::env::var("GORO_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
+}
+
+fn skip(tool: &str) -> bool {
+    let hint = INSTALL
+        .iter()
+        .find(|(t, _)| *t == tool)
+        .map_or("see docs/http2.md", |(_, h)| h);
+    let msg = format!("SKIP (tool {tool} not installed; install with `{hint}`)");
+    if require_tools() {
+        panic!("{msg}, and GORO_REQUIRE_TOOLS=1");
+    }
+    eprintln!("\n*** {msg} ***\n");
+    false
+}
+
+/// True if `tool --version` runs; otherwise prints SKIP (or panics under
+/// `GORO_REQUIRE_TOOLS=1`) and returns false.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok || skip(tool)
+}
+
+/// True if `python3` can `import h2`; otherwise SKIP as in [`have`].
+pub fn have_python_h2() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import h2, hyperframe, hpack"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok || skip("python3-h2")
+}
+
+/// Runs `cmd` to completion, killing it if it is still running after
+/// `limit`. Panics on a timeout, so a hung client fails the test instead of
+/// hanging it.
+pub fn run(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait for child"),
+        Err(_) => {
+            // The waiting thread owns the Child; kill it by pid.
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("{cmd:?} still running after {limit:?}; killed pid {pid}");
+        }
+    }
+}
+
+/// Panics with the child's output unless it exited with status 0.
+pub fn check(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+}
+
+/// A scratch directory for one test, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh directory named after the test.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("goro-h2-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `n` bytes that are not all alike, so a reordered or dropped chunk shows.
+pub fn pattern(n: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// The routes of the example server: `/` → "hello", `/echo` streams the
+/// request body (and trailers) back, anything else → 404.
+pub async fn handler(mut req: Request<RequestBody>) -> Response<ResponseBody> {
+    match req.uri().path() {
+        "/" => Response::new(ResponseBody::Full(Bytes::from_static(b"hello"))),
+        "/echo" => {
+            let (tx, body) = ResponseBody::channel(4);
+            tokio::spawn(async move {
+                let body_in = req.body_mut();
+                while let Some(Ok(chunk)) = body_in.data().await {
+                    if tx.send(BodyChunk::Data(chunk)).await.is_err() {
+                        return;
+                    }
+                }
+                if let Some(t) = body_in.trailers() {
+                    let _ = tx.send(BodyChunk::Trailers(t.clone())).await;
+                }
+            });
+            Response::new(body)
+        }
+        _ => {
+            let mut r = Response::new(ResponseBody::Empty);
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+    }
+}
+
+/// The tokio binding serving [`handler`] on 127.0.0.1 (port chosen by the
+/// OS) on its own runtime; dropped with the value.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Server {
+    /// Binds and starts accepting; returns once the port is known.
+    pub fn start() -> Server {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = std_listener.local_addr().expect("local addr");
+        std_listener.set_nonblocking(true).expect("nonblocking");
+        rt.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                tokio::spawn(serve(tcp, Builder::new(), handler));
+            }
+        });
+        Server { addr, rt: Some(rt) }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! nghttp (nghttp2's client) against the tokio binding: many concurrent
+//! streams on one connection, and an upload echoed back.
+#![cfg(feature = "tokio")]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Server, TempDir, check, have, pattern, run};
+
+/// Responses nghttp reports with `-v`: one `:status: 200` line each.
+fn statuses(stdout: &[u8]) -> usize {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| l.trim_end().ends_with(":status: 200"))
+        .count()
+}
+
+#[test]
+fn nghttp_100_concurrent_streams() {
+    if !have("nghttp") {
+        return;
+    }
+    let server = Server::start();
+    // -m 100: the same URI 100 times, all streams opened at once (the
+    // server advertises 100 concurrent streams). nghttp also sends
+    // PRIORITY frames for its dependency tree, which must be accepted.
+    let out = run(
+        Command::new("nghttp").args(["-n", "-v", "-m", "100", &server.url("/")]),
+        Duration::from_secs(60),
+    );
+    check(&out, "nghttp -m 100");
+    assert_eq!(statuses(&out.stdout), 100);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("RST_STREAM"), "unexpected reset:\n{text}");
+    assert!(!text.contains("GOAWAY") || text.contains("error_code=NO_ERROR"));
+}
+
+#[test]
+fn nghttp_echo_upload() {
+    if !have("nghttp") {
+        return;
+    }
+    let server = Server::start();
+    let dir = TempDir::new("nghttp-echo");
+    let body = pattern(1 << 20);
+    let src = dir.0.join("in.bin");
+    std::fs::write(&src, &body).expect("write body");
+    let out = run(
+        Command::new("nghttp")
+            .arg("-d")
+            .arg(&src)
+            .arg(server.url("/echo")),
+        Duration::from_secs(60),
+    );
+    check(&out, "nghttp -d /echo");
+    assert!(out.stdout == body, "echo differs from the upload");
+}
