@@ -207,6 +207,11 @@ mod tests {
     }
 
     proptest! {
+        // No failure files: keeps the test runnable under Miri's isolation.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
         /// Random submit / cancel / complete / late-completion interleavings:
         /// the table always agrees with a model map, stale ids never reach a
         /// live entry, and every op is removed exactly once.
