@@ -27,6 +27,8 @@ const REQUESTS: u64 = 1_000;
 const N_VEC: usize = 10_000;
 const VEC_REPEAT: usize = 20;
 const THREAD_REQUESTS: u64 = 2_000;
+/// Rounds for the threaded rows (cheap, and noisier than the others).
+const THREAD_ROUNDS: usize = 9;
 
 const COLUMNS: [&str; 3] = ["goro-arena", "bumpalo", "Box (glibc)"];
 
@@ -169,12 +171,17 @@ fn thread_rows() -> Vec<Row> {
     // wall[team][contender], cpu[team][contender]: samples per round.
     let mut wall = vec![vec![Vec::new(); 3]; 2];
     let mut cpu = vec![vec![Vec::new(); 3]; 2];
-    for round in 0..=ROUNDS {
+    for round in 0..=THREAD_ROUNDS {
         for (t, team) in teams.iter().enumerate() {
-            for (c, job) in jobs.iter().enumerate() {
+            // Rotate the order: the first job after a team has slept pays
+            // for waking its threads (milliseconds on a busy machine), so no
+            // contender may always be first.
+            for k in 0..jobs.len() {
+                let c = (k + round) % jobs.len();
+                let job = jobs[c];
                 let cpu0 = process_cpu_time();
                 let wall0 = Instant::now();
-                let per_thread = team.run(THREAD_REQUESTS, *job);
+                let per_thread = team.run(THREAD_REQUESTS, job);
                 let wall_ns = wall0.elapsed().as_nanos() as f64 / per_thread as f64;
                 let cpu_ns = (process_cpu_time() - cpu0).as_nanos() as f64
                     / (per_thread as f64 * (t + 1) as f64);
