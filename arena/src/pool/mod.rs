@@ -18,7 +18,7 @@
 //!   one request) is `Send`: a request may finish on another thread (a GMP
 //!   runtime migrates tasks). Released there, the objects are recycled on
 //!   that thread and handed back to their home through the lock-free
-//!   [inbox](inbox) (one CAS per object, or per whole batch). The home
+//!   [inbox] (one CAS per object, or per whole batch). The home
 //!   thread drains its inbox when its free list runs dry.
 //! * Released objects are cleared with [`Recycle::recycle`] (`Vec::clear`:
 //!   contents gone, capacity kept), never re-created.
