@@ -196,7 +196,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let (notified, join, raw) = shared.new_task(BlockingTask(Some(f)), None, location);
+    let (notified, join, raw) = Shared::new_task(shared, BlockingTask(Some(f)), None, location);
     if shared.register(raw) {
         sched::release_to_blocking(shared, notified);
     }

@@ -71,7 +71,7 @@ where
     let location = std::panic::Location::caller();
     context::with_current(|s| match s {
         Some(s) => {
-            let (notified, join, raw) = s.new_task(future, None, location);
+            let (notified, join, raw) = sched::Shared::new_task(s, future, None, location);
             if s.register(raw) {
                 s.schedule_wake(notified);
             }

@@ -257,7 +257,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, None)
+        Shared::spawn(&self.shared, future, None)
     }
 
     /// Spawns a task with a name (shown by [`dump`](Self::dump)).
@@ -267,7 +267,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, Some(name.into()))
+        Shared::spawn(&self.shared, future, Some(name.into()))
     }
 
     /// Runs `f` on this runtime's blocking pool.

@@ -107,6 +107,11 @@ mod imp {
         thread::Builder::new().name(name).spawn(f)
     }
 
+    /// True once the thread has finished.
+    pub(crate) fn is_finished(h: &thread::JoinHandle<()>) -> bool {
+        h.is_finished()
+    }
+
     /// `spin_loop` hint; under loom a yield so the model can make progress.
     #[inline(always)]
     pub(crate) fn spin_hint() {
@@ -175,6 +180,11 @@ mod imp {
         F: FnOnce() + Send + 'static,
     {
         Ok(thread::Builder::new().name(name).spawn(f).unwrap())
+    }
+
+    /// loom cannot ask; keep every handle.
+    pub(crate) fn is_finished(_h: &thread::JoinHandle<()>) -> bool {
+        false
     }
 
     /// Under loom a spin is a yield, so the model can make progress.

@@ -7,3 +7,10 @@
 pub mod oneshot;
 pub mod netpoll_waker;
 pub mod arena_pool;
+pub mod idle;
+pub mod inject;
+pub mod mpsc;
+pub mod notify;
+pub mod queue;
+pub mod task_state;
+pub mod waitgroup;

@@ -198,7 +198,7 @@ impl Shared {
     /// queue.
     #[track_caller]
     pub(crate) fn spawn<F>(
-        self: &Arc<Self>,
+        this: &Arc<Self>,
         future: F,
         name: Option<Box<str>>,
     ) -> JoinHandle<F::Output>
@@ -207,9 +207,9 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let location = Location::caller();
-        let (notified, join, raw) = self.new_task(future, name, location);
-        if self.register(raw) {
-            self.schedule_new(notified);
+        let (notified, join, raw) = Shared::new_task(this, future, name, location);
+        if this.register(raw) {
+            this.schedule_new(notified);
         } else {
             drop(notified);
         }
@@ -217,7 +217,7 @@ impl Shared {
     }
 
     pub(crate) fn new_task<F>(
-        self: &Arc<Self>,
+        this: &Arc<Self>,
         future: F,
         name: Option<Box<str>>,
         location: &'static Location<'static>,
@@ -226,9 +226,9 @@ impl Shared {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let id = self.next_id.fetch_add(1, Relaxed);
-        let meta = crate::task::cell_meta(id, location, name, self.coarse_now_ms());
-        crate::task::new_task(future, self.clone(), meta)
+        let id = this.next_id.fetch_add(1, Relaxed);
+        let meta = crate::task::cell_meta(id, location, name, this.coarse_now_ms());
+        crate::task::new_task(future, this.clone(), meta)
     }
 
     /// Links a new task into the registry. Returns false if the runtime is
@@ -333,7 +333,7 @@ impl Shared {
     /// Keeps a spawned thread's handle (dropping those already finished).
     pub(crate) fn keep_join_handle(&self, h: crate::sync::thread::JoinHandle<()>) {
         let mut hs = self.join_handles.lock();
-        hs.retain(|h| !h.is_finished());
+        hs.retain(|h| !crate::sync::is_finished(h));
         hs.push(h);
     }
 

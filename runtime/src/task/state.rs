@@ -16,7 +16,8 @@
 //! 1. Only the thread that set `RUNNING` touches the stage until it clears
 //!    `RUNNING` or sets `COMPLETE`.
 //! 2. `NOTIFIED` is set at most once per queue entry: a wake finding it set,
-//!    or `COMPLETE` set, does nothing; a wake while `RUNNING` only sets it and
+//!    or `COMPLETE` set, queues nothing (but still performs an RMW, so the
+//!    next poll is ordered after the wake); a wake while `RUNNING` only sets it and
 //!    the poller re-queues its own reference when the poll ends (that is a
 //!    yield: the task goes to the back of the queue).
 //! 3. After `COMPLETE`, the output belongs to the `JoinHandle` if
@@ -185,8 +186,15 @@ impl State {
     /// `Notified` (whose reference this call added).
     pub fn transition_to_notified_by_ref(&self) -> bool {
         self.update(|s| {
-            if s & (COMPLETE | NOTIFIED) != 0 {
+            if s & COMPLETE != 0 {
                 (None, false)
+            } else if s & NOTIFIED != 0 {
+                // Already queued, but still write (the same value): the
+                // poller's `transition_to_running` must read-from this RMW so
+                // that whatever the waker published before waking is visible
+                // to the coming poll. A plain load here lost that edge (loom,
+                // `wake_while_running`).
+                (Some(s), false)
             } else if s & RUNNING != 0 {
                 (Some(s | NOTIFIED), false)
             } else {
