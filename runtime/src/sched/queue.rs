@@ -288,3 +288,106 @@ impl<T> Drop for Local<T> {
         }
     }
 }
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    #[derive(Default)]
+    struct Spill(StdMutex<Vec<Box<usize>>>);
+
+    impl Overflow<Box<usize>> for Spill {
+        fn push_batch(&self, batch: Vec<Box<usize>>) {
+            self.0.lock().unwrap().extend(batch);
+        }
+    }
+
+    #[test]
+    fn fifo_and_overflow_half() {
+        let q = Local::new();
+        let spill = Spill::default();
+        for i in 0..CAPACITY + 1 {
+            q.push_back(Box::new(i), &spill);
+        }
+        // The push that found the ring full moved half of it plus itself.
+        assert_eq!(spill.0.lock().unwrap().len(), CAPACITY / 2 + 1);
+        assert_eq!(q.overflows(), 1);
+        let first = *q.pop().unwrap();
+        assert_eq!(first, CAPACITY / 2);
+        let mut n = 1;
+        while q.pop().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, CAPACITY / 2);
+    }
+
+    #[test]
+    fn steal_takes_half() {
+        let victim = Local::new();
+        let thief = Local::new();
+        let spill = Spill::default();
+        for i in 0..10 {
+            victim.push_back(Box::new(i), &spill);
+        }
+        let got = thief.steal_into_check(&victim);
+        assert_eq!(got, 5);
+        assert_eq!(victim.len(), 5);
+    }
+
+    impl Local<Box<usize>> {
+        fn steal_into_check(&self, victim: &Local<Box<usize>>) -> usize {
+            let first = victim.steal_into(self).map(|b| *b);
+            assert_eq!(first, Some(4), "the last stolen task is returned");
+            1 + self.len()
+        }
+    }
+
+    #[test]
+    fn concurrent_steal_sees_every_task_once() {
+        let q = std::sync::Arc::new(Local::<Box<usize>>::new());
+        let spill = std::sync::Arc::new(Spill::default());
+        #[cfg(miri)]
+        const N: usize = 40;
+        #[cfg(not(miri))]
+        const N: usize = 20_000;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thief = {
+            let q = q.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mine = Local::new();
+                let mut got = Vec::new();
+                loop {
+                    let done = stop.load(std::sync::atomic::Ordering::SeqCst);
+                    if let Some(t) = q.steal_into(&mine) {
+                        got.push(*t);
+                        while let Some(t) = mine.pop() {
+                            got.push(*t);
+                        }
+                    } else if done {
+                        return got;
+                    }
+                    std::thread::yield_now();
+                }
+            })
+        };
+        let mut seen = Vec::new();
+        for i in 0..N {
+            q.push_back(Box::new(i), &*spill);
+            if i % 3 == 0 {
+                if let Some(t) = q.pop() {
+                    seen.push(*t);
+                }
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        seen.extend(thief.join().unwrap());
+        while let Some(t) = q.pop() {
+            seen.push(*t);
+        }
+        seen.extend(spill.0.lock().unwrap().drain(..).map(|b| *b));
+        seen.sort();
+        assert_eq!(seen, (0..N).collect::<Vec<_>>());
+    }
+}

@@ -157,3 +157,6 @@ pub(crate) fn cell_meta(
         spawned_ms,
     }
 }
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests;
