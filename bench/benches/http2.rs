@@ -2,12 +2,19 @@
 //! HPACK module is private), ns per header block, on the quick report's
 //! workload (`bench/src/quick/http2.rs`, included here so both measure the
 //! same thing).
+//!
+//! Whole servers are not criterion material (the server is another
+//! process); `GORO_H2LOAD=1` prints the h2load tables of the quick report
+//! here instead, and `GORO_H2LOAD_FULL=1` runs them with 200 000 requests:
+//! `GORO_H2LOAD_FULL=1 cargo bench -p goro-bench --bench http2 -- hpack_decode_request`.
 
 // criterion_group! expands to an undocumented public function.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-// The included module reaches these through `super::`.
+// The included module reaches these through `super::` and `crate::`.
+#[allow(unused_imports)]
+use goro_bench::h2load;
 #[allow(unused_imports)]
 use goro_bench::quick::{Cell, Contender, Row, Table, alternate};
 
@@ -25,6 +32,12 @@ fn hpack(c: &mut Criterion) {
     // lets them be checked before bench/src/quick/mod.rs wires them in.
     if std::env::var_os("GORO_HTTP2_QUICK").is_some() {
         for t in workload::tables() {
+            println!("{}", t.to_markdown());
+        }
+    } else if std::env::var_os("GORO_H2LOAD").is_some()
+        || std::env::var_os("GORO_H2LOAD_FULL").is_some()
+    {
+        for t in workload::server_tables() {
             println!("{}", t.to_markdown());
         }
     }
