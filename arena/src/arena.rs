@@ -112,6 +112,11 @@ pub(crate) enum Dir {
 /// with no atomics on any path. Give each thread (or each request) its own,
 /// e.g. with [`with_thread_arena`](crate::with_thread_arena).
 ///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// shared(&goro_arena::Arena::new()); // not Sync: the fingers are plain Cells
+/// ```
+///
 /// # Drop policy
 ///
 /// The arena never runs a destructor you did not ask for:

@@ -203,6 +203,16 @@ fn two_threads_request(c: &mut Criterion) {
     g.finish();
 }
 
+fn pool_buffer_4k(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pool_buffer_4k");
+    g.throughput(Throughput::Elements(1000));
+    let pool = goro_arena::Pool::new(|| Vec::<u8>::with_capacity(4096));
+    let local = pool.local();
+    g.bench_function("goro_pool", |b| b.iter(|| pool_goro(&local, 1000)));
+    g.bench_function("fresh_vec_system", |b| b.iter(|| pool_fresh(1000)));
+    g.finish();
+}
+
 criterion_group!(
     benches,
     alloc_16b_1m,
@@ -210,6 +220,7 @@ criterion_group!(
     alloc_u64_warm,
     request_mixed,
     vec_u64_10k,
-    two_threads_request
+    two_threads_request,
+    pool_buffer_4k
 );
 criterion_main!(benches);

@@ -410,6 +410,32 @@ pub fn vec_std(n: usize) -> u64 {
     n as u64
 }
 
+// ----- pool_buffer_4k: a request's buffer, pooled or fresh -------------------
+
+/// Acquires a pooled 4 KiB buffer, fills 1 KiB, releases it (recycled:
+/// cleared, capacity kept), `n` times.
+#[inline(never)]
+pub fn pool_goro(local: &goro_arena::Local<Vec<u8>>, n: usize) -> u64 {
+    for i in 0..n {
+        let mut buf = local.acquire();
+        buf.resize(1024, i as u8);
+        black_box(buf.as_slice());
+    }
+    n as u64
+}
+
+/// The same with a fresh `Vec::with_capacity(4096)` each time (global
+/// allocator).
+#[inline(never)]
+pub fn pool_fresh(n: usize) -> u64 {
+    for i in 0..n {
+        let mut buf = Vec::<u8>::with_capacity(4096);
+        buf.resize(1024, i as u8);
+        black_box(buf.as_slice());
+    }
+    n as u64
+}
+
 // ----- two_threads_request: per-thread arenas ---------------------------------
 
 /// A job for a [`Team`]: a request function and how many times to run it.
