@@ -28,12 +28,10 @@ fn main() {
             "Scheduler",
             Box::new(|| quick::scheduler::tables(live_bytes)),
         ),
+        ("Arena", Box::new(quick::arena::tables)),
         ("HTTP/2", Box::new(quick::http2::tables)),
     ];
-    let not_built = [
-        ("Netpoll", "goro-netpoll echo round trips vs mio"),
-        ("Arena", "goro-arena allocation shapes vs bumpalo and Box"),
-    ];
+    let not_built = [("Netpoll", "goro-netpoll echo round trips vs mio")];
 
     for (name, run) in sections.drain(..) {
         eprintln!("== {name} ...");

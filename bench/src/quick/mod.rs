@@ -10,6 +10,7 @@
 //! alternate within each round ([`alternate`]), and the report gives the
 //! median of the rounds.
 
+pub mod arena;
 pub mod http2;
 pub mod scheduler;
 
