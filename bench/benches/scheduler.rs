@@ -1,36 +1,65 @@
-//! Criterion benches of the scheduler shapes: tokio multi_thread and std
-//! baselines side by side in one run, 2 workers (goro joins when its
-//! scheduler adapter exists). Shapes are defined once in
-//! `goro_bench::sched_shapes`.
+//! Criterion benches of the scheduler shapes: goro, tokio multi_thread and
+//! std baselines side by side in one run, 2 workers. Shapes are defined
+//! once in `goro_bench::sched_shapes`; goro's adapter is
+//! `bench/src/sched_goro.rs`.
+//!
+//! `cargo bench -p goro-bench --bench scheduler -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! expands to an undocumented public function.
 #![allow(missing_docs)]
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use goro_bench::{sched_shapes, sched_std, tokio_shapes};
+
+// The goro adapter, compiled here directly so this bench does not depend
+// on how the library re-exports it.
+#[path = "../src/sched_goro.rs"]
+#[allow(dead_code)] // the memory shape's functions are for the quick report
+mod sched_goro;
+
+#[allow(dead_code)]
+mod goro_shapes {
+    goro_bench::sched_shapes!(crate::sched_goro);
+}
 
 const WORKERS: usize = 2;
 
+type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+/// One group per shape: goro first, then tokio, then any std baseline.
+fn group<'a>(c: &'a mut Criterion, name: &str, elements: u64) -> Group<'a> {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(elements));
+    g
+}
+
 fn scheduler(c: &mut Criterion) {
+    let goro_rt = goro_shapes::runtime(WORKERS);
     let tokio_rt = tokio_shapes::runtime(WORKERS);
     let pool = sched_std::MutexPool::new(WORKERS);
 
-    let mut g = c.benchmark_group("spawn_many_local");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_SPAWN));
+    let mut g = group(c, "spawn_many_local", sched_shapes::NUM_SPAWN);
+    g.bench_function("goro", |b| {
+        b.iter(|| goro_shapes::spawn_many_local(&goro_rt))
+    });
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::spawn_many_local(&tokio_rt))
     });
     g.finish();
 
-    let mut g = c.benchmark_group("spawn_many_from_worker");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_SPAWN));
+    let mut g = group(c, "spawn_many_from_worker", sched_shapes::NUM_SPAWN);
+    g.bench_function("goro", |b| {
+        b.iter(|| goro_shapes::spawn_many_from_worker(&goro_rt))
+    });
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::spawn_many_from_worker(&tokio_rt))
     });
     g.finish();
 
-    let mut g = c.benchmark_group("spawn_many_remote_idle");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_SPAWN));
+    let mut g = group(c, "spawn_many_remote_idle", sched_shapes::NUM_SPAWN);
+    g.bench_function("goro", |b| {
+        b.iter(|| goro_shapes::spawn_many_remote_idle(&goro_rt))
+    });
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::spawn_many_remote_idle(&tokio_rt))
     });
@@ -39,35 +68,43 @@ fn scheduler(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("spawn_many_remote_busy1");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_SPAWN));
+    let mut g = group(c, "spawn_many_remote_busy1", sched_shapes::NUM_SPAWN);
+    g.bench_function("goro", |b| {
+        b.iter(|| goro_shapes::spawn_many_remote_busy1(&goro_rt, WORKERS))
+    });
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::spawn_many_remote_busy1(&tokio_rt, WORKERS))
     });
     g.finish();
 
-    let mut g = c.benchmark_group("spawn_many_remote_busy2");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_SPAWN_BUSY2));
+    let mut g = group(c, "spawn_many_remote_busy2", sched_shapes::NUM_SPAWN_BUSY2);
     g.sample_size(10);
+    g.bench_function("goro", |b| {
+        b.iter(|| goro_shapes::spawn_many_remote_busy2(&goro_rt, WORKERS))
+    });
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::spawn_many_remote_busy2(&tokio_rt, WORKERS))
     });
     g.finish();
 
-    let mut g = c.benchmark_group("yield_many");
-    g.throughput(Throughput::Elements(
+    let mut g = group(
+        c,
+        "yield_many",
         sched_shapes::NUM_YIELD_TASKS * sched_shapes::YIELDS_PER_TASK,
-    ));
+    );
+    g.bench_function("goro", |b| b.iter(|| goro_shapes::yield_many(&goro_rt)));
     g.bench_function("tokio", |b| b.iter(|| tokio_shapes::yield_many(&tokio_rt)));
     g.finish();
 
-    let mut g = c.benchmark_group("ping_pong");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_PINGS));
+    let mut g = group(c, "ping_pong", sched_shapes::NUM_PINGS);
+    g.bench_function("goro", |b| b.iter(|| goro_shapes::ping_pong(&goro_rt)));
     g.bench_function("tokio", |b| b.iter(|| tokio_shapes::ping_pong(&tokio_rt)));
     g.finish();
 
-    let mut g = c.benchmark_group("ping_pong_serial");
-    g.throughput(Throughput::Elements(sched_shapes::NUM_ROUND_TRIPS));
+    let mut g = group(c, "ping_pong_serial", sched_shapes::NUM_ROUND_TRIPS);
+    g.bench_function("goro", |b| {
+        b.iter(|| goro_shapes::ping_pong_serial(&goro_rt))
+    });
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::ping_pong_serial(&tokio_rt))
     });
@@ -76,11 +113,12 @@ fn scheduler(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("chained_spawn");
-    g.throughput(Throughput::Elements(sched_shapes::CHAIN_DEPTH));
+    let mut g = group(c, "chained_spawn", sched_shapes::CHAIN_DEPTH);
+    g.bench_function("goro", |b| b.iter(|| goro_shapes::chained_spawn(&goro_rt)));
     g.bench_function("tokio", |b| {
         b.iter(|| tokio_shapes::chained_spawn(&tokio_rt))
     });
+    g.bench_function("std_threads", |b| b.iter(sched_std::chained_spawn));
     g.finish();
 }
 
