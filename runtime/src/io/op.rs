@@ -1,0 +1,198 @@
+//! An operation in flight, seen from the task that started it.
+//!
+//! [`OpState`] is the meeting point of the ring (which delivers
+//! completions, on the ring's thread) and the task (which may run on any
+//! worker by then): a small mutex-guarded mailbox of shots plus the task's
+//! `Waker`. [`Submission`] is the task's handle: it polls the mailbox, and
+//! on drop before the final completion it *abandons* the op on the ring
+//! that owns it (the poller frees the buffers when the kernel is done).
+
+use std::collections::VecDeque;
+use std::io;
+use std::task::{Context, Poll, Waker};
+
+use goro_netpoll::{Op, Output};
+
+use super::driver;
+use super::ring::{Request, RingShared};
+use crate::sync::{Arc, Mutex};
+
+/// One shot: the result and what the op handed back.
+pub(crate) type Shot = (io::Result<usize>, Output);
+
+/// The mailbox shared by a ring and the task owning an op.
+#[derive(Default)]
+pub(crate) struct OpState {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    waker: Option<Waker>,
+    shots: VecDeque<Shot>,
+    finished: bool,
+}
+
+impl OpState {
+    /// Called by the owning ring for each completion; wakes the task.
+    pub(crate) fn complete(&self, result: io::Result<usize>, output: Output, more: bool) {
+        let waker = {
+            let mut inner = self.inner.lock();
+            inner.shots.push_back((result, output));
+            if !more {
+                inner.finished = true;
+            }
+            inner.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// The task's handle on a submitted op.
+pub(crate) struct Submission {
+    ring: Arc<RingShared>,
+    token: u64,
+    state: Arc<OpState>,
+    /// The final shot has been taken: nothing left to abandon.
+    done: bool,
+}
+
+impl Submission {
+    /// Starts `op` on this thread's ring, or on the runtime's ring.
+    pub(crate) fn start(op: Op) -> Submission {
+        let state = Arc::new(OpState::default());
+        let (ring, token) = driver::submit(op, state.clone());
+        Submission {
+            ring,
+            token,
+            state,
+            done: false,
+        }
+    }
+
+    /// The ring the op belongs to.
+    pub(crate) fn ring(&self) -> &Arc<RingShared> {
+        &self.ring
+    }
+
+    /// The next shot; `Ready(None)` once the final one has been taken.
+    pub(crate) fn poll_shot(&mut self, cx: &mut Context<'_>) -> Poll<Option<(Shot, bool)>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let mut inner = self.state.inner.lock();
+        if let Some(shot) = inner.shots.pop_front() {
+            let last = inner.finished && inner.shots.is_empty();
+            if last {
+                self.done = true;
+            }
+            return Poll::Ready(Some((shot, !last)));
+        }
+        match &mut inner.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Asks the op to end early: it still completes, with `ECANCELED` or,
+    /// if it won the race, its real result.
+    pub(crate) fn cancel(&self) {
+        if !self.done {
+            driver::on_ring(&self.ring, Request::Cancel(self.token));
+        }
+    }
+}
+
+impl Drop for Submission {
+    fn drop(&mut self) {
+        if !self.done {
+            driver::on_ring(&self.ring, Request::Abandon(self.token));
+        }
+    }
+}
+
+/// A one-shot op, started on first poll.
+pub(crate) struct OpFuture {
+    op: Option<Op>,
+    sub: Option<Submission>,
+}
+
+impl OpFuture {
+    pub(crate) fn new(op: Op) -> OpFuture {
+        OpFuture {
+            op: Some(op),
+            sub: None,
+        }
+    }
+
+    /// The ring the op went to, once started.
+    pub(crate) fn ring(&self) -> Option<&Arc<RingShared>> {
+        self.sub.as_ref().map(Submission::ring)
+    }
+
+    /// Submits the op if it is not yet submitted.
+    pub(crate) fn start(&mut self) {
+        if let Some(op) = self.op.take() {
+            self.sub = Some(Submission::start(op));
+        }
+    }
+
+    /// Polls for the (single) completion.
+    pub(crate) fn poll_op(&mut self, cx: &mut Context<'_>) -> Poll<Shot> {
+        self.start();
+        let Some(sub) = self.sub.as_mut() else {
+            return Poll::Ready((Err(already_done()), Output::None));
+        };
+        match sub.poll_shot(cx) {
+            Poll::Pending => Poll::Pending,
+            // A one-shot op yields exactly one shot; `None` cannot follow a
+            // taken final shot because we drop the submission with it.
+            Poll::Ready(Some((shot, _))) => {
+                self.sub = None;
+                Poll::Ready(shot)
+            }
+            Poll::Ready(None) => {
+                self.sub = None;
+                Poll::Ready((Err(already_done()), Output::None))
+            }
+        }
+    }
+
+    /// See [`Submission::cancel`]. An op not yet polled is started first
+    /// and cancelled at once, so its buffer comes back the usual way.
+    pub(crate) fn cancel(&mut self) {
+        if let Some(op) = self.op.take() {
+            self.sub = Some(Submission::start(op));
+        }
+        if let Some(sub) = &self.sub {
+            sub.cancel();
+        }
+    }
+}
+
+fn already_done() -> io::Error {
+    io::Error::other("goro: operation polled after completion")
+}
+
+/// Makes a `Send` value `Sync` by never lending it out through `&self`:
+/// the only access is [`get_mut`](Exclusive::get_mut), which needs
+/// `&mut self`, so two threads can never touch it at once (the pattern of
+/// std's unstable `Exclusive`). Readiness slots hold an [`OpFuture`], whose
+/// `Op` is `Send` but not `Sync` (raw iovec pointers), inside types that
+/// tasks share by reference.
+#[derive(Default)]
+pub(crate) struct Exclusive<T>(T);
+
+// SAFETY: no `&self` method reaches the inner value (see the type docs), so
+// sharing `&Exclusive<T>` between threads shares nothing; moving it needs
+// `T: Send`.
+unsafe impl<T: Send> Sync for Exclusive<T> {}
+
+impl<T> Exclusive<T> {
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}

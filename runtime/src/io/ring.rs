@@ -1,0 +1,189 @@
+//! One ring: a `goro_netpoll::Poller` owned by one thread, plus the shared
+//! half other threads reach it through.
+//!
+//! # Protocol
+//!
+//! 1. The `Poller` lives in [`Ring`], which never leaves the thread that
+//!    built it (io_uring: `SINGLE_ISSUER | DEFER_TASKRUN`). Other threads see
+//!    only [`RingShared`]: an inbox of [`Request`]s and the poller's
+//!    cross-thread `Waker`.
+//! 2. Every operation is named by a *token* taken from `RingShared::next`
+//!    before it is submitted, so a thread that did not submit it can still
+//!    cancel or abandon it by token. Requests from one thread reach the ring
+//!    in order (one inbox), so a `Cancel(t)` never overtakes its `Submit(t)`.
+//!    An op submitted directly on the owning thread is in the table before
+//!    the submit returns, so a later remote cancel finds it too.
+//! 3. A remote thread pushes its request, *then* wakes the poller. The
+//!    owner drains the inbox before and after each `poll`; the netpoll
+//!    waker's protocol (`goro-netpoll/src/waker.rs`) guarantees that a wake
+//!    issued after our drain makes the next `poll` return, so no request
+//!    waits for an unrelated event.
+//! 4. A completion is handed to the op's [`OpState`], which wakes the task's
+//!    `Waker`, wherever that task runs now. A task that migrated after
+//!    submitting is woken like any other: the ring never needs to know
+//!    where it went.
+//! 5. An entry leaves the token map on the op's final completion (not on
+//!    cancel, not on abandon: the poller owns the buffers until then).
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+use goro_netpoll::{BackendInfo, BackendKind, Completion, Op, OpId, Poller};
+
+use super::op::OpState;
+use crate::sync::atomic::AtomicU64;
+use crate::sync::atomic::Ordering::Relaxed;
+use crate::sync::{Arc, Mutex};
+
+/// Something a thread other than the owner asks of a ring.
+pub(crate) enum Request {
+    /// Start `op`; its completions go to the state.
+    Submit(u64, Op, Arc<OpState>),
+    /// Ask the op to end early (it still completes).
+    Cancel(u64),
+    /// Nobody wants the op any more: cancel and forget it.
+    Abandon(u64),
+    /// Forget a descriptor before it is closed (epoll keeps registrations).
+    /// The descriptor closes when the last ring drops its `Arc`.
+    Release(RawFd, Arc<dyn Send + Sync>),
+}
+
+/// The half of a ring that any thread may use.
+pub(crate) struct RingShared {
+    inbox: Mutex<Vec<Request>>,
+    waker: goro_netpoll::Waker,
+    next: AtomicU64,
+    info: BackendInfo,
+}
+
+impl RingShared {
+    /// A fresh token for an op on this ring (protocol rule 2).
+    pub(crate) fn token(&self) -> u64 {
+        self.next.fetch_add(1, Relaxed)
+    }
+
+    /// Which backend this ring runs.
+    pub(crate) fn info(&self) -> BackendInfo {
+        self.info
+    }
+
+    pub(crate) fn is_epoll(&self) -> bool {
+        self.info.kind == BackendKind::Epoll
+    }
+
+    /// Queues `req` for the owner and wakes it (rule 3).
+    pub(crate) fn request(&self, req: Request) {
+        self.inbox.lock().push(req);
+        self.wake();
+    }
+
+    /// Interrupts the owner's blocking `poll`, or makes its next one return.
+    pub(crate) fn wake(&self) {
+        if let Err(e) = self.waker.wake() {
+            // An eventfd write only fails if the descriptor is gone, which
+            // means the ring is being torn down: nobody is left to wake.
+            log::debug!("goro: io ring wake failed: {e}");
+        }
+    }
+}
+
+/// The owner's half: the poller and the map from token to op state.
+pub(crate) struct Ring {
+    poller: Poller,
+    shared: Arc<RingShared>,
+    ops: HashMap<u64, (OpId, Arc<OpState>)>,
+    done: Vec<Completion>,
+    scratch: Vec<Request>,
+}
+
+impl Ring {
+    /// Builds a poller on this thread.
+    pub(crate) fn new(builder: goro_netpoll::Builder) -> io::Result<Ring> {
+        let poller = builder.build()?;
+        let shared = Arc::new(RingShared {
+            inbox: Mutex::new(Vec::new()),
+            waker: poller.waker(),
+            next: AtomicU64::new(1),
+            info: poller.backend(),
+        });
+        Ok(Ring {
+            poller,
+            shared,
+            ops: HashMap::new(),
+            done: Vec::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<RingShared> {
+        &self.shared
+    }
+
+    /// Submits on the owning thread.
+    pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>) {
+        match self.poller.submit(op, token) {
+            Ok(id) => {
+                self.ops.insert(token, (id, state));
+            }
+            Err(e) => state.complete(Err(e), goro_netpoll::Output::None, false),
+        }
+    }
+
+    pub(crate) fn cancel(&mut self, token: u64) {
+        if let Some((id, _)) = self.ops.get(&token) {
+            self.poller.cancel(*id);
+        }
+    }
+
+    pub(crate) fn abandon(&mut self, token: u64) {
+        if let Some((id, _)) = self.ops.remove(&token) {
+            self.poller.abandon(id);
+        }
+    }
+
+    pub(crate) fn release(&mut self, fd: RawFd) {
+        self.poller.release_fd(fd);
+    }
+
+    /// Runs the inbox, polls (blocking up to `timeout`), and hands every
+    /// completion to its op. Returns the number of completions.
+    pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.run_inbox();
+        self.poller.poll(&mut self.done, timeout)?;
+        let n = self.done.len();
+        let mut done = std::mem::take(&mut self.done);
+        for c in done.drain(..) {
+            let finished = !c.more;
+            let state = if finished {
+                self.ops.remove(&c.token).map(|(_, s)| s)
+            } else {
+                self.ops.get(&c.token).map(|(_, s)| s.clone())
+            };
+            if let Some(state) = state {
+                state.complete(c.result, c.output, c.more);
+            }
+        }
+        self.done = done;
+        self.run_inbox();
+        Ok(n)
+    }
+
+    fn run_inbox(&mut self) {
+        let mut reqs = std::mem::take(&mut self.scratch);
+        std::mem::swap(&mut reqs, &mut *self.shared.inbox.lock());
+        for req in reqs.drain(..) {
+            match req {
+                Request::Submit(token, op, state) => self.submit(token, op, state),
+                Request::Cancel(token) => self.cancel(token),
+                Request::Abandon(token) => self.abandon(token),
+                Request::Release(fd, keep) => {
+                    self.release(fd);
+                    drop(keep);
+                }
+            }
+        }
+        self.scratch = reqs;
+    }
+}

@@ -1,0 +1,117 @@
+//! The future every owned-buffer operation returns.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use goro_netpoll::Output;
+
+use super::fd::SocketFd;
+use crate::io::op::{OpFuture, Shot};
+
+/// An I/O operation in flight on a socket; resolves to `T` (for owned-buffer
+/// operations, the result together with the buffer).
+///
+/// Dropping it before it completes abandons the operation: the runtime
+/// cancels it and frees the buffer once the kernel is done with it (so a
+/// [`time::timeout`](crate::time::timeout) around it is safe). Any bytes a
+/// dropped read had already taken from the socket are lost with it; to keep
+/// them, [`cancel`](Self::cancel) and await instead.
+#[must_use = "an operation does nothing unless awaited"]
+pub struct IoFuture<'a, T> {
+    op: OpFuture,
+    fd: &'a SocketFd,
+    noted: bool,
+    map: fn(Shot) -> T,
+}
+
+impl<'a, T> IoFuture<'a, T> {
+    pub(crate) fn new(fd: &'a SocketFd, op: goro_netpoll::Op, map: fn(Shot) -> T) -> Self {
+        IoFuture {
+            op: OpFuture::new(op),
+            fd,
+            noted: false,
+            map,
+        }
+    }
+
+    /// Asks the operation to end early; await the future afterwards for
+    /// the outcome. It completes either way: with an error for which
+    /// [`is_cancelled`](super::is_cancelled) is true if the cancel won
+    /// (the buffer comes back unchanged), or with its real result if the
+    /// operation had already completed (data read is in the buffer, never
+    /// lost).
+    ///
+    /// ```
+    /// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
+    /// # rt.block_on(async {
+    /// use goro::net::{TcpListener, TcpStream, is_cancelled};
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let mut read = client.read(Vec::with_capacity(64));
+    /// read.cancel();
+    /// let (result, buf) = read.await;
+    /// assert!(is_cancelled(&result.unwrap_err()));
+    /// assert_eq!(buf.capacity(), 64);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn cancel(&mut self) {
+        self.op.cancel();
+        self.note();
+    }
+
+    fn note(&mut self) {
+        if !self.noted {
+            if let Some(ring) = self.op.ring() {
+                self.fd.note(ring);
+                self.noted = true;
+            }
+        }
+    }
+}
+
+impl<T> Future for IoFuture<'_, T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        // Note the ring before the op can finish and forget it (fd.rs rule 1).
+        this.op.start();
+        this.note();
+        this.op.poll_op(cx).map(this.map)
+    }
+}
+
+impl<T> fmt::Debug for IoFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IoFuture")
+            .field("fd", &self.fd.raw())
+            .finish()
+    }
+}
+
+/// Result and buffer of a read or write.
+pub(crate) fn buf_result((result, output): Shot) -> (io::Result<usize>, Vec<u8>) {
+    let buf = match output {
+        Output::Buf(b) => b,
+        _ => Vec::new(),
+    };
+    (result, buf)
+}
+
+/// Result and buffers of a vectored write.
+pub(crate) fn bufs_result((result, output): Shot) -> (io::Result<usize>, Vec<Vec<u8>>) {
+    let bufs = match output {
+        Output::Bufs(b) => b,
+        _ => Vec::new(),
+    };
+    (result, bufs)
+}
+
+/// Readiness: `Ok(())` once ready.
+pub(crate) fn unit_result((result, _): Shot) -> io::Result<()> {
+    result.map(|_| ())
+}

@@ -1,0 +1,179 @@
+//! What TCP and Unix streams share: owned-buffer reads and writes through
+//! the ring, and readiness-style `poll_read`/`poll_write` for adapters.
+//!
+//! Readiness style tries the system call first (as Go does) and waits for
+//! a one-shot readiness op only on `EAGAIN`; the waiting op lives in the
+//! caller's slot so that repeated polls reuse it.
+
+use std::io;
+use std::net::Shutdown;
+use std::task::{Context, Poll};
+
+use goro_netpoll::{Interest, Op};
+
+use super::fd::SocketFd;
+use super::future::{IoFuture, buf_result, bufs_result, unit_result};
+use crate::io::op::OpFuture;
+
+/// A connected, non-blocking stream socket.
+pub(crate) struct StreamCore {
+    pub(crate) fd: SocketFd,
+}
+
+impl StreamCore {
+    pub(crate) fn read(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
+        IoFuture::new(&self.fd, Op::recv(self.fd.raw(), buf), buf_result)
+    }
+
+    pub(crate) fn write(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
+        IoFuture::new(&self.fd, Op::send(self.fd.raw(), buf), buf_result)
+    }
+
+    pub(crate) fn write_vectored(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> IoFuture<'_, (io::Result<usize>, Vec<Vec<u8>>)> {
+        IoFuture::new(
+            &self.fd,
+            Op::send_vectored(self.fd.raw(), bufs),
+            bufs_result,
+        )
+    }
+
+    /// Writes all of `buf`. A partial write costs one copy of what is left
+    /// (the op owns its buffer whole); the buffer handed back holds the
+    /// original bytes.
+    pub(crate) async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        // `head` collects what has been sent, so the caller gets its bytes back.
+        let mut head: Option<Vec<u8>> = None;
+        let mut cur = buf;
+        let join = |head: Option<Vec<u8>>, cur: Vec<u8>| match head {
+            None => cur,
+            Some(mut h) => {
+                h.extend_from_slice(&cur);
+                h
+            }
+        };
+        while !cur.is_empty() {
+            let (r, mut b) = self.write(cur).await;
+            match r {
+                Ok(n) if n == b.len() => return (Ok(()), join(head, b)),
+                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), join(head, b)),
+                Ok(n) => {
+                    let rest = b.split_off(n);
+                    head = Some(join(head, b));
+                    cur = rest;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => cur = b,
+                Err(e) => return (Err(e), join(head, b)),
+            }
+        }
+        (Ok(()), join(head, cur))
+    }
+
+    pub(crate) fn ready(&self, interest: Interest) -> IoFuture<'_, io::Result<()>> {
+        IoFuture::new(&self.fd, Op::poll(self.fd.raw(), interest), unit_result)
+    }
+
+    /// Waits in `slot` until `interest` is ready.
+    fn poll_ready(
+        &self,
+        slot: &mut Option<OpFuture>,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<()>> {
+        let op = slot.get_or_insert_with(|| OpFuture::new(Op::poll(self.fd.raw(), interest)));
+        op.start();
+        if let Some(ring) = op.ring() {
+            self.fd.note(ring);
+        }
+        match op.poll_op(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready((r, _)) => {
+                *slot = None;
+                Poll::Ready(r.map(|_| ()))
+            }
+        }
+    }
+
+    pub(crate) fn poll_read(
+        &self,
+        slot: &mut Option<OpFuture>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes
+            // for the whole call.
+            let n = unsafe { libc::recv(self.fd.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if let Some(done) = syscall_done(n) {
+                *slot = None;
+                return Poll::Ready(done);
+            }
+            match self.poll_ready(slot, cx, Interest::READABLE) {
+                Poll::Ready(Ok(())) => continue,
+                other => return other.map_ok(|()| 0),
+            }
+        }
+    }
+
+    pub(crate) fn poll_write(
+        &self,
+        slot: &mut Option<OpFuture>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            // SAFETY: `buf` is a valid region of `buf.len()` bytes for the
+            // whole call. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+            let n = unsafe {
+                libc::send(
+                    self.fd.raw(),
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            };
+            if let Some(done) = syscall_done(n) {
+                *slot = None;
+                return Poll::Ready(done);
+            }
+            match self.poll_ready(slot, cx, Interest::WRITABLE) {
+                Poll::Ready(Ok(())) => continue,
+                other => return other.map_ok(|()| 0),
+            }
+        }
+    }
+
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        let how = match how {
+            Shutdown::Read => libc::SHUT_RD,
+            Shutdown::Write => libc::SHUT_WR,
+            Shutdown::Both => libc::SHUT_RDWR,
+        };
+        // SAFETY: plain syscall on a descriptor we own.
+        cvt(unsafe { libc::shutdown(self.fd.raw(), how) }).map(drop)
+    }
+}
+
+/// `Some(result)` unless the call would block (or was interrupted, in
+/// which case the caller retries it via the readiness path at once).
+fn syscall_done(n: isize) -> Option<io::Result<usize>> {
+    if n >= 0 {
+        return Some(Ok(n as usize));
+    }
+    let e = io::Error::last_os_error();
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => None,
+        _ => Some(Err(e)),
+    }
+}
+
+/// A libc return value as an `io::Result`.
+pub(crate) fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}

@@ -1,0 +1,134 @@
+//! Unix-domain stream sockets.
+
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use goro_netpoll::Interest;
+
+use super::fd::SocketFd;
+use super::future::IoFuture;
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use super::stream::StreamCore;
+use crate::io::op::{Exclusive, OpFuture};
+use crate::sync::Arc;
+
+/// A connected Unix-domain stream socket; the same two styles as
+/// [`TcpStream`](super::TcpStream).
+///
+/// ```
+/// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
+/// # rt.block_on(async {
+/// let (a, b) = goro::net::UnixStream::pair()?;
+/// let (r, _) = a.write_all(b"ping".to_vec()).await;
+/// r?;
+/// let (n, buf) = b.read(Vec::with_capacity(8)).await;
+/// assert_eq!((n?, &buf[..]), (4, &b"ping"[..]));
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct UnixStream {
+    core: Arc<StreamCore>,
+    rd: Exclusive<Option<OpFuture>>,
+    wr: Exclusive<Option<OpFuture>>,
+}
+
+impl UnixStream {
+    fn from_owned(fd: OwnedFd) -> UnixStream {
+        UnixStream {
+            core: Arc::new(StreamCore {
+                fd: SocketFd::new(fd),
+            }),
+            rd: Exclusive::default(),
+            wr: Exclusive::default(),
+        }
+    }
+
+    /// A connected pair.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    /// Connects to the socket at `path`. A Unix connect completes at once
+    /// or fails (a full backlog is `EAGAIN`, reported as an error).
+    pub fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        UnixStream::from_std(std::os::unix::net::UnixStream::connect(path)?)
+    }
+
+    /// Wraps a std stream (made non-blocking here).
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream::from_owned(OwnedFd::from(stream)))
+    }
+
+    /// See [`TcpStream::read`](super::TcpStream::read).
+    pub fn read(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
+        self.core.read(buf)
+    }
+
+    /// See [`TcpStream::write`](super::TcpStream::write).
+    pub fn write(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
+        self.core.write(buf)
+    }
+
+    /// See [`TcpStream::write_all`](super::TcpStream::write_all).
+    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        self.core.write_all(buf).await
+    }
+
+    /// See [`TcpStream::write_vectored`](super::TcpStream::write_vectored).
+    pub fn write_vectored(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> IoFuture<'_, (io::Result<usize>, Vec<Vec<u8>>)> {
+        self.core.write_vectored(bufs)
+    }
+
+    /// Waits until readable.
+    pub fn readable(&self) -> IoFuture<'_, io::Result<()>> {
+        self.core.ready(Interest::READABLE)
+    }
+
+    /// Waits until writable.
+    pub fn writable(&self) -> IoFuture<'_, io::Result<()>> {
+        self.core.ready(Interest::WRITABLE)
+    }
+
+    /// See [`TcpStream::poll_read`](super::TcpStream::poll_read).
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.core.poll_read(self.rd.get_mut(), cx, buf)
+    }
+
+    /// See [`TcpStream::poll_write`](super::TcpStream::poll_write).
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.core.poll_write(self.wr.get_mut(), cx, buf)
+    }
+
+    /// Shuts down one or both directions.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.core.shutdown(how)
+    }
+
+    /// Splits into owned halves.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split::split(self.core)
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.core.fd.raw()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.core.fd.raw())
+            .finish()
+    }
+}
