@@ -46,7 +46,8 @@ pub struct Dump {
 
 pub(crate) fn capture(shared: &Shared) -> Dump {
     shared.timers.refresh_coarse();
-    let now = shared.coarse_now_ms();
+    // Wrapping u32 milliseconds: differences stay right across the wrap.
+    let now = shared.coarse_now_ms() as u32;
     let mut tasks = Vec::new();
     shared.registry.walk(|h| {
         let s = h.state.load();
@@ -63,12 +64,12 @@ pub(crate) fn capture(shared: &Shared) -> Dump {
         let last = h.last_poll_ms.load(Relaxed);
         tasks.push(TaskInfo {
             id: h.id,
-            name: h.name.as_deref().map(str::to_owned),
+            name: h.name.as_deref().cloned(),
             location: h.location,
             state,
-            age: Duration::from_millis(now.saturating_sub(h.spawned_ms)),
+            age: Duration::from_millis(u64::from(now.wrapping_sub(h.spawned_ms))),
             since_last_poll: (last != 0 || s.is_running())
-                .then(|| Duration::from_millis(now.saturating_sub(last))),
+                .then(|| Duration::from_millis(u64::from(now.wrapping_sub(last)))),
         });
     });
     Dump { tasks }

@@ -74,7 +74,7 @@ impl Notify {
         Notified {
             notify: self,
             generation,
-            id: None,
+            id: NO_ID,
             done: false,
         }
     }
@@ -98,9 +98,13 @@ impl std::fmt::Debug for Notify {
 pub struct Notified<'a> {
     notify: &'a Notify,
     generation: u64,
-    id: Option<u64>,
+    /// Waiter id, `NO_ID` if not registered (ids are never 0: generations
+    /// start at 1). A plain `u64` keeps the future at 32 bytes.
+    id: u64,
     done: bool,
 }
+
+const NO_ID: u64 = 0;
 
 impl Future for Notified<'_> {
     type Output = ();
@@ -114,25 +118,24 @@ impl Future for Notified<'_> {
             return Poll::Pending;
         }
         let mut inner = this.notify.inner.lock();
-        let ready = match this.id {
-            Some(id) => inner.waiters.take_notified(id),
-            None => false,
-        } || inner.generation != this.generation;
+        let ready = (this.id != NO_ID && inner.waiters.take_notified(this.id))
+            || inner.generation != this.generation;
         if ready {
-            if let Some(id) = this.id.take() {
+            let id = std::mem::replace(&mut this.id, NO_ID);
+            if id != NO_ID {
                 inner.waiters.remove(id);
             }
             this.done = true;
             return Poll::Ready(());
         }
-        match this.id {
-            Some(id) => inner.waiters.update(id, cx.waker()),
-            None if inner.permit => {
-                inner.permit = false;
-                this.done = true;
-                return Poll::Ready(());
-            }
-            None => this.id = Some(inner.waiters.push(cx.waker())),
+        if this.id != NO_ID {
+            inner.waiters.update(this.id, cx.waker());
+        } else if inner.permit {
+            inner.permit = false;
+            this.done = true;
+            return Poll::Ready(());
+        } else {
+            this.id = inner.waiters.push(cx.waker());
         }
         Poll::Pending
     }
@@ -140,7 +143,8 @@ impl Future for Notified<'_> {
 
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
-        if let Some(id) = self.id.take() {
+        let id = std::mem::replace(&mut self.id, NO_ID);
+        if id != NO_ID {
             let mut inner = self.notify.inner.lock();
             if inner.waiters.remove(id) && !inner.waiters.notify_one() {
                 // We were picked by `notify_one` but never consumed it.

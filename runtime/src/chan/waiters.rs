@@ -5,52 +5,109 @@
 //! but before acting on it passes the notification on (so a wake-up is
 //! never swallowed by a cancelled waiter). All methods run under the
 //! owning primitive's mutex.
+//!
+//! Storage is a slab (24 bytes a slot) plus a queue of 8-byte ids; ids
+//! carry a generation so a reused slot is never mistaken for its previous
+//! tenant. A removed waiter's id stays in the queue and is skipped when
+//! reached; the queue is compacted when stale ids outnumber live ones, so
+//! removal is O(1) amortised (100k tasks dropping their waits at shutdown
+//! must not cost 100k²).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::task::Waker;
 
-#[derive(Default)]
-pub(crate) struct Waiters {
-    next_id: u64,
-    order: VecDeque<u64>,
-    slots: HashMap<u64, Slot>,
+const NONE: u32 = u32::MAX;
+
+enum Slot {
+    Free { next: u32 },
+    Waiting { waker: Waker, generation: u32 },
+    Notified { generation: u32 },
 }
 
-struct Slot {
-    waker: Waker,
-    notified: bool,
+pub(crate) struct Waiters {
+    slots: Vec<Slot>,
+    free: u32,
+    order: VecDeque<u64>,
+    generation: u32,
+    live: usize,
+}
+
+impl Default for Waiters {
+    fn default() -> Self {
+        Waiters {
+            slots: Vec::new(),
+            free: NONE,
+            order: VecDeque::new(),
+            generation: 0,
+            live: 0,
+        }
+    }
+}
+
+fn split(id: u64) -> (usize, u32) {
+    ((id & 0xffff_ffff) as usize, (id >> 32) as u32)
 }
 
 impl Waiters {
     /// Registers a new waiter; returns its id.
     pub(crate) fn push(&mut self, waker: &Waker) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
+        // Never 0, so no id is ever 0 (`Notified` uses 0 as "none").
+        self.generation = self.generation.checked_add(1).unwrap_or(1);
+        let generation = self.generation;
+        let slot = Slot::Waiting {
+            waker: waker.clone(),
+            generation,
+        };
+        let index = if self.free != NONE {
+            let index = self.free;
+            if let Slot::Free { next } = self.slots[index as usize] {
+                self.free = next;
+            }
+            self.slots[index as usize] = slot;
+            index
+        } else {
+            self.slots.push(slot);
+            (self.slots.len() - 1) as u32
+        };
+        let id = (u64::from(generation) << 32) | u64::from(index);
         self.order.push_back(id);
-        self.slots.insert(
-            id,
-            Slot {
-                waker: waker.clone(),
-                notified: false,
-            },
-        );
+        self.live += 1;
         id
+    }
+
+    fn release(&mut self, index: usize) {
+        self.slots[index] = Slot::Free { next: self.free };
+        self.free = index as u32;
+        self.live -= 1;
+        if self.order.len() > 2 * self.live + 16 {
+            let slots = &self.slots;
+            self.order.retain(|&id| {
+                let (i, g) = split(id);
+                matches!(slots[i], Slot::Waiting { generation, .. } if generation == g)
+            });
+        }
     }
 
     /// Replaces a waiter's waker if it changed.
     pub(crate) fn update(&mut self, id: u64, waker: &Waker) {
-        if let Some(slot) = self.slots.get_mut(&id) {
-            if !slot.waker.will_wake(waker) {
-                slot.waker = waker.clone();
+        let (i, g) = split(id);
+        if let Some(Slot::Waiting {
+            waker: w,
+            generation,
+        }) = self.slots.get_mut(i)
+        {
+            if *generation == g && !w.will_wake(waker) {
+                *w = waker.clone();
             }
         }
     }
 
     /// True if `id` was notified (and forgets it).
     pub(crate) fn take_notified(&mut self, id: u64) -> bool {
-        match self.slots.get(&id) {
-            Some(slot) if slot.notified => {
-                self.slots.remove(&id);
+        let (i, g) = split(id);
+        match self.slots.get(i) {
+            Some(Slot::Notified { generation }) if *generation == g => {
+                self.release(i);
                 true
             }
             _ => false,
@@ -60,9 +117,13 @@ impl Waiters {
     /// Notifies the oldest un-notified waiter; false if there is none.
     pub(crate) fn notify_one(&mut self) -> bool {
         while let Some(id) = self.order.pop_front() {
-            if let Some(slot) = self.slots.get_mut(&id) {
-                slot.notified = true;
-                slot.waker.wake_by_ref();
+            let (i, g) = split(id);
+            let slot = &mut self.slots[i];
+            if matches!(slot, Slot::Waiting { generation, .. } if *generation == g) {
+                let old = std::mem::replace(slot, Slot::Notified { generation: g });
+                if let Slot::Waiting { waker, .. } = old {
+                    waker.wake();
+                }
                 return true;
             }
         }
@@ -77,14 +138,13 @@ impl Waiters {
     /// A waiter goes away. Returns true if it had been notified and not
     /// consumed it (the caller then passes the notification on).
     pub(crate) fn remove(&mut self, id: u64) -> bool {
-        match self.slots.remove(&id) {
-            Some(slot) => {
-                if !slot.notified {
-                    self.order.retain(|&o| o != id);
-                }
-                slot.notified
-            }
-            None => false,
-        }
+        let (i, g) = split(id);
+        let notified = match self.slots.get(i) {
+            Some(Slot::Waiting { generation, .. }) if *generation == g => false,
+            Some(Slot::Notified { generation }) if *generation == g => true,
+            _ => return false,
+        };
+        self.release(i);
+        notified
     }
 }

@@ -70,6 +70,10 @@ pub(crate) struct P {
     pub(crate) rng: AtomicU64,
     pub(crate) streak: AtomicUsize,
     pub(crate) searching: AtomicBool,
+    /// Task ids handed out from a block reserved on the shared counter, so
+    /// a spawn on a worker does not bounce that counter between cores.
+    next_id: AtomicU64,
+    id_end: AtomicU64,
 }
 
 impl P {
@@ -84,6 +88,8 @@ impl P {
             rng: AtomicU64::new(seed | 1),
             streak: AtomicUsize::new(0),
             searching: AtomicBool::new(false),
+            next_id: AtomicU64::new(0),
+            id_end: AtomicU64::new(0),
         }
     }
 
@@ -226,9 +232,26 @@ impl Shared {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let id = this.next_id.fetch_add(1, Relaxed);
+        let id = this.task_id();
         let meta = crate::task::cell_meta(id, location, name, this.coarse_now_ms());
         crate::task::new_task(future, this.clone(), meta)
+    }
+
+    /// A fresh task id: from this worker's block (owner-only fields), or the
+    /// shared counter off the workers.
+    fn task_id(&self) -> u64 {
+        const BLOCK: u64 = 1024;
+        let Some(i) = context::current_p(self) else {
+            return self.next_id.fetch_add(1, Relaxed);
+        };
+        let p = &self.ps[i];
+        let mut id = p.next_id.load(Relaxed);
+        if id == p.id_end.load(Relaxed) {
+            id = self.next_id.fetch_add(BLOCK, Relaxed);
+            p.id_end.store(id + BLOCK, Relaxed);
+        }
+        p.next_id.store(id + 1, Relaxed);
+        id
     }
 
     /// Links a new task into the registry. Returns false if the runtime is

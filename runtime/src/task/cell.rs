@@ -13,7 +13,7 @@ use super::join::{JoinError, JoinHandle};
 use super::state::{State, ToIdle, ToRunning};
 use super::{Header, Notified, Vtable, drop_ref, waker};
 use crate::sched::Shared;
-use crate::sync::atomic::{AtomicPtr, AtomicU64};
+use crate::sync::atomic::{AtomicPtr, AtomicU32};
 use crate::sync::{Arc, UnsafeCell};
 
 /// The future, then its output, then nothing.
@@ -50,8 +50,9 @@ where
 pub(crate) struct Meta {
     pub(crate) id: u64,
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<Box<str>>,
-    pub(crate) spawned_ms: u64,
+    #[allow(clippy::box_collection)] // thin pointer on purpose (8 bytes)
+    pub(crate) name: Option<Box<String>>,
+    pub(crate) spawned_ms: u32,
 }
 
 /// Allocates a task. Returns its first run-queue entry, its join handle and
@@ -76,7 +77,7 @@ where
             location: meta.location,
             name: meta.name,
             spawned_ms: meta.spawned_ms,
-            last_poll_ms: AtomicU64::new(0),
+            last_poll_ms: AtomicU32::new(0),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
         join_waker: UnsafeCell::new(None),
@@ -126,8 +127,9 @@ pub(crate) unsafe fn run<F: Future>(ptr: NonNull<Header>) {
         }
         ToRunning::Poll => {}
     }
+    // `max(1)`: 0 means "never polled".
     header.last_poll_ms.store(
-        header.shared.coarse_now_ms(),
+        (header.shared.coarse_now_ms() as u32).max(1),
         crate::sync::atomic::Ordering::Relaxed,
     );
     // SAFETY: our reference keeps the task alive for the waker's lifetime;

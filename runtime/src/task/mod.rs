@@ -18,7 +18,7 @@ use std::ptr::NonNull;
 
 use crate::sched::Shared;
 use crate::sync::Arc;
-use crate::sync::atomic::{AtomicPtr, AtomicU64};
+use crate::sync::atomic::{AtomicPtr, AtomicU32};
 
 pub(crate) use cell::{Meta, new_task};
 pub use join::{JoinError, JoinHandle};
@@ -51,11 +51,14 @@ pub(crate) struct Header {
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: u64,
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<Box<str>>,
-    /// Coarse clock (ms since the runtime started) at spawn.
-    pub(crate) spawned_ms: u64,
+    /// A thin pointer (8 bytes, not 16): most tasks have no name.
+    #[allow(clippy::box_collection)] // thin pointer on purpose (8 bytes)
+    pub(crate) name: Option<Box<String>>,
+    /// Coarse clock (ms since the runtime started, wrapping every 49
+    /// days; only differences are used) at spawn.
+    pub(crate) spawned_ms: u32,
     /// Coarse clock at the start of the last poll; 0 = never polled.
-    pub(crate) last_poll_ms: AtomicU64,
+    pub(crate) last_poll_ms: AtomicU32,
 }
 
 /// A run-queue entry: owns one reference and the right to run the task.
@@ -153,8 +156,8 @@ pub(crate) fn cell_meta(
     Meta {
         id,
         location,
-        name,
-        spawned_ms,
+        name: name.map(|n| Box::new(String::from(n))),
+        spawned_ms: spawned_ms as u32,
     }
 }
 
