@@ -28,10 +28,14 @@ fn main() {
             "Scheduler",
             Box::new(|| quick::scheduler::tables(live_bytes)),
         ),
+        ("Netpoll", Box::new(quick::netpoll::tables)),
         ("Arena", Box::new(quick::arena::tables)),
         ("HTTP/2", Box::new(quick::http2::tables)),
     ];
-    let not_built = [("Netpoll", "goro-netpoll echo round trips vs mio")];
+    let not_built = [(
+        "Runtime I/O (echo server)",
+        "goro::net echo, 100 connections, vs tokio current_thread and multi_thread",
+    )];
 
     for (name, run) in sections.drain(..) {
         eprintln!("== {name} ...");

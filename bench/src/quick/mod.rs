@@ -12,6 +12,7 @@
 
 pub mod arena;
 pub mod http2;
+pub mod netpoll;
 pub mod scheduler;
 
 use std::fmt::Write as _;
