@@ -2,17 +2,23 @@
 //! (`cargo run --release -p goro-bench`) share, written once per part.
 //!
 //! - [`sched_shapes`]: the scheduler shapes as a macro over a runtime
-//!   adapter ([`sched_tokio`], and goro's once it exists), with std
-//!   baselines in [`sched_std`].
+//!   adapter ([`sched_goro`], [`sched_tokio`]), with std baselines in
+//!   [`sched_std`].
 //! - [`quick`]: the report's tables, timing and Markdown.
 //! - [`alloc_count`]: a counting global allocator for memory shapes.
 
 pub mod alloc_count;
 pub mod h2load;
 pub mod quick;
+pub mod sched_goro;
 pub mod sched_shapes;
 pub mod sched_std;
 pub mod sched_tokio;
+
+/// The scheduler shapes over goro's runtime.
+pub mod goro_shapes {
+    crate::sched_shapes!(crate::sched_goro);
+}
 
 /// The scheduler shapes over tokio's multi-thread runtime.
 pub mod tokio_shapes {

@@ -2,15 +2,12 @@
 //! 2 workers, per-operation medians of alternating rounds.
 
 use super::{Cell, Contender, Row, Table, alternate};
-use crate::{sched_std, tokio_shapes};
+use crate::{goro_shapes, sched_std, tokio_shapes};
 
 /// Worker threads for every runtime, as in the shapes.
 pub const WORKERS: usize = 2;
 /// Timed rounds per shape (after one warm-up iteration each).
 pub const ROUNDS: usize = 9;
-
-/// The goro column; `None` until goro's scheduler adapter is wired in.
-const GORO_BUILT: bool = false;
 
 /// Column order of the scheduler table.
 const COLUMNS: [&str; 3] = ["goro", "tokio", "std threads"];
@@ -18,66 +15,82 @@ const COLUMNS: [&str; 3] = ["goro", "tokio", "std threads"];
 /// Measures every scheduler shape and the idle-task memory; `live_bytes`
 /// reads the binary's counting allocator.
 pub fn tables(live_bytes: fn() -> u64) -> Vec<Table> {
+    let goro_rt = goro_shapes::runtime(WORKERS);
     let tokio_rt = tokio_shapes::runtime(WORKERS);
     let pool = sched_std::MutexPool::new(WORKERS);
 
-    // Each entry: shape name, the tokio iteration, the std iteration if
-    // there is a meaningful one.
+    // Each entry: shape name, the goro and tokio iterations, the std
+    // iteration if there is a meaningful one.
     type Run<'a> = Box<dyn FnMut() -> u64 + 'a>;
-    let shapes: Vec<(&str, Run<'_>, Option<Run<'_>>)> = vec![
+    let shapes: Vec<(&str, Run<'_>, Run<'_>, Option<Run<'_>>)> = vec![
         (
             "spawn_many_local",
+            Box::new(|| goro_shapes::spawn_many_local(&goro_rt)),
             Box::new(|| tokio_shapes::spawn_many_local(&tokio_rt)),
             Some(Box::new(sched_std::spawn_join)),
         ),
         (
             "spawn_many_from_worker",
+            Box::new(|| goro_shapes::spawn_many_from_worker(&goro_rt)),
             Box::new(|| tokio_shapes::spawn_many_from_worker(&tokio_rt)),
             Some(Box::new(sched_std::spawn_join)),
         ),
         (
             "spawn_many_remote_idle",
+            Box::new(|| goro_shapes::spawn_many_remote_idle(&goro_rt)),
             Box::new(|| tokio_shapes::spawn_many_remote_idle(&tokio_rt)),
             Some(Box::new(|| pool.run_many(crate::sched_shapes::NUM_SPAWN))),
         ),
         (
             "spawn_many_remote_busy1",
+            Box::new(|| goro_shapes::spawn_many_remote_busy1(&goro_rt, WORKERS)),
             Box::new(|| tokio_shapes::spawn_many_remote_busy1(&tokio_rt, WORKERS)),
             None,
         ),
         (
             "spawn_many_remote_busy2",
+            Box::new(|| goro_shapes::spawn_many_remote_busy2(&goro_rt, WORKERS)),
             Box::new(|| tokio_shapes::spawn_many_remote_busy2(&tokio_rt, WORKERS)),
             None,
         ),
         (
             "yield_many",
+            Box::new(|| goro_shapes::yield_many(&goro_rt)),
             Box::new(|| tokio_shapes::yield_many(&tokio_rt)),
             Some(Box::new(sched_std::yield_many)),
         ),
         (
             "ping_pong",
+            Box::new(|| goro_shapes::ping_pong(&goro_rt)),
             Box::new(|| tokio_shapes::ping_pong(&tokio_rt)),
             None,
         ),
         (
             "ping_pong_serial",
+            Box::new(|| goro_shapes::ping_pong_serial(&goro_rt)),
             Box::new(|| tokio_shapes::ping_pong_serial(&tokio_rt)),
             Some(Box::new(|| sched_std::ping_pong_serial(200))),
         ),
         (
             "chained_spawn",
+            Box::new(|| goro_shapes::chained_spawn(&goro_rt)),
             Box::new(|| tokio_shapes::chained_spawn(&tokio_rt)),
             Some(Box::new(sched_std::chained_spawn)),
         ),
     ];
 
     let mut rows = Vec::new();
-    for (shape, tokio_run, std_run) in shapes {
-        let mut contenders = vec![Contender {
-            name: "tokio",
-            run: tokio_run,
-        }];
+    for (shape, goro_run, tokio_run, std_run) in shapes {
+        let mut contenders = vec![
+            Contender {
+                name: "goro",
+                run: goro_run,
+            },
+            Contender {
+                name: "tokio",
+                run: tokio_run,
+            },
+        ];
         let has_std = std_run.is_some();
         if let Some(run) = std_run {
             contenders.push(Contender {
@@ -86,22 +99,18 @@ pub fn tables(live_bytes: fn() -> u64) -> Vec<Table> {
             });
         }
         let medians = alternate(&mut contenders, ROUNDS);
-        let goro = if GORO_BUILT {
-            unreachable!("goro adapter not wired yet")
-        } else {
-            Cell::NotBuilt
-        };
         let std_cell = if has_std {
-            Cell::Value(medians[1])
+            Cell::Value(medians[2])
         } else {
             Cell::NotApplicable
         };
         rows.push(Row {
             shape: shape.to_string(),
-            cells: vec![goro, Cell::Value(medians[0]), std_cell],
+            cells: vec![Cell::Value(medians[0]), Cell::Value(medians[1]), std_cell],
         });
     }
 
+    let (goro_heap, goro_rss) = goro_shapes::idle_task_memory(&goro_rt, live_bytes);
     let (heap, rss) = tokio_shapes::idle_task_memory(&tokio_rt, live_bytes);
     let memory = Table {
         title: format!(
@@ -114,11 +123,11 @@ pub fn tables(live_bytes: fn() -> u64) -> Vec<Table> {
         rows: vec![
             Row {
                 shape: "heap (counting allocator)".into(),
-                cells: vec![Cell::NotBuilt, Cell::Value(heap)],
+                cells: vec![Cell::Value(goro_heap), Cell::Value(heap)],
             },
             Row {
                 shape: "RSS".into(),
-                cells: vec![Cell::NotBuilt, Cell::Value(rss)],
+                cells: vec![Cell::Value(goro_rss), Cell::Value(rss)],
             },
         ],
         notes: vec!["Targets: goro ≤ 192 B heap and ≤ 256 B RSS per idle task.".into()],
