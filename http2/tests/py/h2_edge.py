@@ -193,8 +193,8 @@ def case_rst_storm_closed_streams(port):
         expect(c.body_of(sid) == ("200", b"hello"), "GET")
         sids.append(sid)
     # RST_STREAM on closed streams is ignored (§5.1), and the server must
-    # not answer it: 10 000 of them, then a PING whose ACK must be the next
-    # frame-event we see.
+    # not answer it: 10 000 of them, then a PING; up to its ACK, no reset
+    # and no GOAWAY may arrive.
     storm = b"".join(RstStreamFrame(sids[i % len(sids)], error_code=CANCEL).serialize()
                      for i in range(10_000))
     c.raw(storm)
