@@ -7,7 +7,8 @@
 //! cannot interrupt a future, so sysmon counts it (`stuck_polls`), logs the
 //! task's spawn location once, moves the P's runnext to the global queue
 //! and wakes idle workers, which steal the rest of its ring. It also
-//! sweeps completed tasks out of the registry, in bulk.
+//! sweeps completed tasks out of the registry's remote shard, and every
+//! shard once a second (workers sweep their own shards as they go).
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -17,6 +18,9 @@ use crate::sync::atomic::Ordering::Relaxed;
 
 /// A poll longer than this is "stuck" (Go's `forcePreemptNS`).
 pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
+
+/// How often sysmon sweeps every registry shard (if tasks completed).
+const FULL_SWEEP: Duration = Duration::from_secs(1);
 
 struct Watch {
     polls: u64,
@@ -35,6 +39,7 @@ pub(crate) fn run(shared: &Shared) {
         })
         .collect();
     let mut completions_at_sweep = 0;
+    let mut last_full_sweep = Instant::now();
     let mut live_at_sweep = 0usize;
     loop {
         let (_, unparked) = shared.idle.snapshot();
@@ -86,12 +91,21 @@ pub(crate) fn run(shared: &Shared) {
                 shared.notify_parked();
             }
         }
-        // Sweep when completions since the last sweep reach a quarter of
-        // the live tasks then (amortised O(1) per task).
+        // Workers sweep their own shards (`P::maybe_sweep`). Sysmon sweeps
+        // the remote shard (blocking-pool tasks, spawns from outside) with
+        // the same amortised rule, and every shard once a second, for
+        // workers that have been parked since their tasks completed.
         let done = shared.completions();
-        if done - completions_at_sweep >= (live_at_sweep as u64 / 4).max(1024) {
+        let due = done - completions_at_sweep >= (live_at_sweep as u64 / 4).max(1024);
+        if due || (done != completions_at_sweep && now - last_full_sweep >= FULL_SWEEP) {
             completions_at_sweep = done;
-            live_at_sweep = shared.registry.sweep();
+            let shards = shared.registry.shards();
+            if due {
+                live_at_sweep = shared.registry.sweep_shard(shards - 1);
+            } else {
+                last_full_sweep = now;
+                live_at_sweep = (0..shards).map(|i| shared.registry.sweep_shard(i)).sum();
+            }
         }
     }
 }

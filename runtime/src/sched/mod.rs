@@ -74,6 +74,10 @@ pub(crate) struct P {
     /// a spawn on a worker does not bounce that counter between cores.
     next_id: AtomicU64,
     id_end: AtomicU64,
+    /// Completions and live tasks at this P's last sweep of its registry
+    /// shard (owner-only).
+    swept_at: AtomicU64,
+    live_at_sweep: AtomicU64,
 }
 
 impl P {
@@ -90,6 +94,8 @@ impl P {
             searching: AtomicBool::new(false),
             next_id: AtomicU64::new(0),
             id_end: AtomicU64::new(0),
+            swept_at: AtomicU64::new(0),
+            live_at_sweep: AtomicU64::new(0),
         }
     }
 
@@ -120,6 +126,19 @@ impl P {
         let old = self.runnext.swap(ptr::null_mut(), AcqRel);
         // SAFETY: as in `put_runnext`.
         NonNull::new(old).map(|p| unsafe { Notified::from_raw(p) })
+    }
+
+    /// Owner: sweeps this P's registry shard once completions since the
+    /// last sweep reach a quarter of the tasks live then (at least 1024),
+    /// so the walk costs O(1) amortised per task.
+    pub(crate) fn maybe_sweep(&self, registry: &Registry, index: usize) {
+        let done = self.counters.completed.load(Relaxed);
+        let since = done - self.swept_at.load(Relaxed);
+        if since >= (self.live_at_sweep.load(Relaxed) / 4).max(1024) {
+            self.swept_at.store(done, Relaxed);
+            let live = registry.sweep_shard(index);
+            self.live_at_sweep.store(live as u64, Relaxed);
+        }
     }
 
     pub(crate) fn has_runnext(&self) -> bool {

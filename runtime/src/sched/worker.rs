@@ -49,6 +49,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         p.tick.store(tick, Relaxed);
         if tick % GLOBAL_INTERVAL == 0 {
             shared.timers.fire_due(&shared);
+            p.maybe_sweep(&shared.registry, index);
         }
         // A worker woken as a searcher may find work on its first look:
         // it must still leave the searching state (idle rule 3).
@@ -187,6 +188,7 @@ fn park(shared: &Shared, index: usize) {
     if shared.timers.fire_due(shared) > 0 {
         return;
     }
+    p.maybe_sweep(&shared.registry, index);
     let was_searching = p.searching.swap(false, Relaxed);
     if shared
         .idle

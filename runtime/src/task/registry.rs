@@ -3,8 +3,9 @@
 //! Tokio keeps an `OwnedTasks` list behind sharded mutexes and locks it
 //! twice per task (insert, remove). Here spawning is one CAS on the
 //! spawning worker's own shard head (a Treiber push), and completion touches
-//! nothing: completed tasks are unlinked later, in bulk, by the sweeper (the
-//! monitor thread), like Go's background sweep.
+//! nothing: completed tasks are unlinked later, in bulk, by a sweep (each
+//! worker sweeps its own shard every so often; the monitor thread sweeps
+//! the remote shard and idle workers' shards), like Go's background sweep.
 //!
 //! Protocol:
 //! 1. Pushers write their node's `registry_next` and publish the node with a
@@ -52,18 +53,23 @@ impl Registry {
         }
     }
 
-    /// Unlinks completed tasks (rule 2) and releases their references after
-    /// the lock is dropped (a release may run user `Drop` code).
-    pub(crate) fn sweep(&self) -> usize {
+    /// Number of shards (one per worker, plus one for remote spawns).
+    pub(crate) fn shards(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Unlinks the completed tasks of one shard (rule 2) and releases their
+    /// references after the lock is dropped (a release may run user `Drop`
+    /// code). Returns the tasks still linked there. Workers sweep their
+    /// own shard, so a cell is usually freed by the thread that allocated
+    /// it (glibc frees across threads slowly).
+    pub(crate) fn sweep_shard(&self, shard: usize) -> usize {
         let mut released = Vec::new();
         let mut live = 0;
         {
             let _guard = self.lock.lock();
-            for head in self.shards.iter() {
-                let mut prev = head.load(Acquire);
-                if prev.is_null() {
-                    continue;
-                }
+            let mut prev = self.shards[shard].load(Acquire);
+            if !prev.is_null() {
                 live += 1;
                 loop {
                     // SAFETY: `prev` is linked, so the list's reference keeps
