@@ -69,6 +69,9 @@ pub(crate) struct P {
     pub(crate) tick: AtomicU64,
     pub(crate) rng: AtomicU64,
     pub(crate) streak: AtomicUsize,
+    /// Ring pops that go before runnext: set to the size of a batch just
+    /// taken from the global queue (owner-only).
+    pub(crate) ring_first: AtomicUsize,
     pub(crate) searching: AtomicBool,
     /// Task ids handed out from a block reserved on the shared counter, so
     /// a spawn on a worker does not bounce that counter between cores.
@@ -91,6 +94,7 @@ impl P {
             tick: AtomicU64::new(0),
             rng: AtomicU64::new(seed | 1),
             streak: AtomicUsize::new(0),
+            ring_first: AtomicUsize::new(0),
             searching: AtomicBool::new(false),
             next_id: AtomicU64::new(0),
             id_end: AtomicU64::new(0),
