@@ -1,0 +1,87 @@
+//! Observability: the task dump and the metrics snapshot.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use goro::Runtime;
+use goro::chan::Notify;
+use goro::dump::TaskState;
+
+fn spin_until(what: &str, cond: impl Fn() -> bool) {
+    let give_up = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < give_up, "never happened: {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn dump_lists_live_tasks_with_location_name_and_state() {
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let notify = Arc::new(Notify::new());
+    let n = notify.clone();
+    let waiting = Arc::new(AtomicBool::new(false));
+    let w = waiting.clone();
+    let idle = rt.handle().spawn_named("idle-waiter", async move {
+        w.store(true, SeqCst);
+        n.notified().await;
+    });
+    let release = Arc::new(AtomicBool::new(false));
+    let rel = release.clone();
+    let running = rt.spawn(async move {
+        while !rel.load(SeqCst) {
+            std::hint::spin_loop();
+        }
+    });
+    spin_until("waiter parked", || waiting.load(SeqCst));
+    let handle = rt.handle().clone();
+    spin_until("both tasks visible in their states", || {
+        let d = handle.dump();
+        let named = d.tasks.iter().find(|t| t.id == idle.id());
+        let busy = d.tasks.iter().find(|t| t.id == running.id());
+        matches!((named, busy), (Some(a), Some(b))
+            if a.state == TaskState::Idle && b.state == TaskState::Running)
+    });
+    let dump = handle.dump();
+    let named = dump.tasks.iter().find(|t| t.id == idle.id()).unwrap();
+    assert_eq!(named.name.as_deref(), Some("idle-waiter"));
+    assert!(
+        named.location.file().ends_with("obs_dump.rs"),
+        "{}",
+        named.location
+    );
+    assert!(named.since_last_poll.is_some());
+    let text = dump.to_string();
+    assert!(
+        text.contains("idle-waiter") && text.contains("obs_dump.rs"),
+        "{text}"
+    );
+
+    release.store(true, SeqCst);
+    notify.notify_one();
+    rt.block_on(async move {
+        idle.await.unwrap();
+        running.await.unwrap();
+    });
+    // Finished tasks leave the dump.
+    assert!(handle.dump().tasks.is_empty(), "{}", handle.dump());
+}
+
+#[test]
+fn metrics_count_polls_parks_and_queues() {
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    rt.block_on(async {
+        let hs: Vec<_> = (0..100)
+            .map(|_| goro::spawn(async { goro::yield_now().await }))
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+    let m = rt.handle().metrics();
+    assert_eq!(m.workers.len(), 2);
+    assert!(m.total_polls() >= 200, "{m:?}");
+    assert!(m.workers.iter().map(|w| w.parks).sum::<u64>() > 0, "{m:?}");
+    assert_eq!(m.global_queue_depth, 0);
+}
