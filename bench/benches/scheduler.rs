@@ -9,18 +9,7 @@
 #![allow(missing_docs)]
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use goro_bench::{sched_shapes, sched_std, tokio_shapes};
-
-// The goro adapter, compiled here directly so this bench does not depend
-// on how the library re-exports it.
-#[path = "../src/sched_goro.rs"]
-#[allow(dead_code)] // the memory shape's functions are for the quick report
-mod sched_goro;
-
-#[allow(dead_code)]
-mod goro_shapes {
-    goro_bench::sched_shapes!(crate::sched_goro);
-}
+use goro_bench::{goro_shapes, sched_shapes, sched_std, tokio_shapes};
 
 const WORKERS: usize = 2;
 
