@@ -4,13 +4,13 @@
 //! named in its module header. They exist only so that the models can prove
 //! they catch that bug; nothing outside `tests/` uses them.
 
-pub mod oneshot;
-pub mod netpoll_waker;
 pub mod arena_pool;
 pub mod idle;
 pub mod inject;
 pub mod mpsc;
+pub mod netpoll_waker;
 pub mod notify;
+pub mod oneshot;
 pub mod queue;
 pub mod task_state;
 pub mod waitgroup;
