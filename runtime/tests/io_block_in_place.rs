@@ -6,6 +6,7 @@ use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 use std::task::Poll;
+use std::time::Duration;
 
 use goro::net::TcpListener;
 
@@ -27,7 +28,11 @@ fn read_survives_block_in_place_hand_off() {
             assert!(pending);
             // Give the P away; the data arrives while this thread blocks.
             goro::block_in_place(|| client.write_all(&[round; 4]).unwrap());
-            let (n, buf) = read.await;
+            // A watchdog, so a stranded read fails the test instead of
+            // hanging it.
+            let (n, buf) = goro::time::timeout(Duration::from_secs(20), read)
+                .await
+                .expect("the read was stranded on a ring nobody polls");
             assert_eq!(n.unwrap(), 4);
             total.extend_from_slice(&buf);
         }
