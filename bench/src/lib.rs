@@ -1,7 +1,7 @@
 //! goro-bench: the shapes that the criterion benches and the quick report
 //! (`cargo run --release -p goro-bench`) share, written once per part.
 //!
-//! - [`sched_shapes`]: the scheduler shapes as a macro over a runtime
+//! - [`sched_shapes`](mod@sched_shapes): the scheduler shapes as a macro over a runtime
 //!   adapter ([`sched_goro`], [`sched_tokio`]), with std baselines in
 //!   [`sched_std`].
 //! - [`quick`]: the report's tables, timing and Markdown.

@@ -1,4 +1,4 @@
-//! The goro adapter for [`crate::sched_shapes`]: goro's runtime and its own
+//! The goro adapter for [`sched_shapes`](mod@crate::sched_shapes): goro's runtime and its own
 //! channels (`goro::chan`), as a goro user would write the shapes.
 
 #![allow(missing_docs)]

@@ -1,4 +1,4 @@
-//! The tokio adapter for [`crate::sched_shapes`]: tokio's multi-thread
+//! The tokio adapter for [`sched_shapes`](mod@crate::sched_shapes): tokio's multi-thread
 //! runtime and its own channels, as a tokio user would write the shapes.
 
 #![allow(missing_docs)]
