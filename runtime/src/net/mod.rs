@@ -53,7 +53,7 @@ pub use multi::{Incoming, RecvStream};
 pub use split::{OwnedReadHalf, OwnedWriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::UnixStream;
+pub use unix::{UnixListener, UnixStream};
 
 /// True if `err` says an operation ended because it was cancelled
 /// (`ECANCELED`), as opposed to completing with its real result.

@@ -7,14 +7,73 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use goro_netpoll::Interest;
+use goro_netpoll::{Interest, Op, Output};
 
 use super::fd::SocketFd;
 use super::future::IoFuture;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
-use crate::io::op::{Exclusive, OpFuture};
+use crate::io::op::{Exclusive, OpFuture, Shot};
 use crate::sync::Arc;
+
+/// A Unix-domain listening socket.
+///
+/// ```
+/// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
+/// # rt.block_on(async {
+/// use goro::net::{UnixListener, UnixStream};
+/// let path = std::env::temp_dir().join(format!("goro-doc-{}", std::process::id()));
+/// let _ = std::fs::remove_file(&path);
+/// let listener = UnixListener::bind(&path)?;
+/// let client = UnixStream::connect(&path)?;
+/// let server = listener.accept().await?;
+/// let (r, _) = client.write_all(b"hi".to_vec()).await;
+/// r?;
+/// let (n, buf) = server.read(Vec::with_capacity(8)).await;
+/// assert_eq!((n?, &buf[..]), (2, &b"hi"[..]));
+/// std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct UnixListener {
+    fd: SocketFd,
+}
+
+impl UnixListener {
+    /// Binds to `path` and listens.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
+    }
+
+    /// Wraps a std listener (made non-blocking here).
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            fd: SocketFd::new(OwnedFd::from(listener)),
+        })
+    }
+
+    /// Accepts one connection.
+    pub async fn accept(&self) -> io::Result<UnixStream> {
+        fn socket((r, out): Shot) -> io::Result<OwnedFd> {
+            match (r, out) {
+                (Err(e), _) => Err(e),
+                (Ok(_), Output::Socket(fd)) => Ok(fd),
+                (Ok(_), _) => Err(io::Error::other("goro: accept completed without a socket")),
+            }
+        }
+        let fd = IoFuture::new(&self.fd, Op::accept(self.fd.raw()), socket).await?;
+        Ok(UnixStream::from_owned(fd))
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.fd.raw())
+            .finish()
+    }
+}
 
 /// A connected Unix-domain stream socket; the same two styles as
 /// [`TcpStream`](super::TcpStream).
