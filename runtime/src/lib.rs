@@ -37,6 +37,7 @@ pub mod time;
 mod yield_now;
 
 pub use blocking::{block_in_place, spawn_blocking};
+pub use goro_netpoll::{Backend as IoBackend, BackendInfo as IoBackendInfo};
 pub use group::TaskGroup;
 pub use runtime::{Builder, Handle, Runtime, UnhandledPanic};
 pub use task::join::AbortHandle;

@@ -41,6 +41,9 @@ pub struct RuntimeMetrics {
     pub idle_blocking_threads: usize,
     /// Polls that sysmon saw running for more than 10 ms.
     pub stuck_polls: u64,
+    /// The I/O backend the runtime's rings run, and why; `None` until the
+    /// first ring exists.
+    pub io_backend: Option<crate::IoBackendInfo>,
 }
 
 impl RuntimeMetrics {
@@ -81,5 +84,6 @@ pub(crate) fn snapshot(shared: &Shared) -> RuntimeMetrics {
         blocking_threads,
         idle_blocking_threads,
         stuck_polls: shared.stuck_polls.load(Relaxed),
+        io_backend: shared.io.info(),
     }
 }

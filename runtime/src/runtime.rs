@@ -34,6 +34,7 @@ pub(crate) struct Config {
     pub(crate) max_blocking_threads: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) unhandled_panic: UnhandledPanic,
+    pub(crate) io_backend: goro_netpoll::Backend,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -69,6 +70,7 @@ impl Builder {
                 max_blocking_threads: 512,
                 keep_alive: Duration::from_secs(10),
                 unhandled_panic: UnhandledPanic::Ignore,
+                io_backend: goro_netpoll::Backend::Auto,
             },
         }
     }
@@ -104,8 +106,20 @@ impl Builder {
         self
     }
 
+    /// Which poller backend the I/O rings use: `Auto` (io_uring if the
+    /// kernel offers it, else epoll), `IoUring` (`build` fails if it is
+    /// unavailable) or `Epoll`. The `GORO_IO_BACKEND` environment
+    /// variable (`uring` or `epoll`) overrides this. The backend in use
+    /// shows in [`RuntimeMetrics::io_backend`](crate::metrics::RuntimeMetrics::io_backend)
+    /// and in one `info` log line.
+    pub fn io_backend(&mut self, backend: crate::IoBackend) -> &mut Self {
+        self.config.io_backend = backend;
+        self
+    }
+
     /// Starts the workers and the monitor thread.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        crate::io::driver::check_backend(self.config.io_backend)?;
         let shared = Arc::new(Shared::new(self.config.clone()));
         shared.timers.refresh_coarse();
         let rt = Runtime {

@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use goro::net::TcpListener;
 
-#[test]
-fn read_survives_block_in_place_hand_off() {
-    let rt = goro::Runtime::builder().worker_threads(2).build().unwrap();
+fn read_survives_block_in_place_hand_off(backend: goro::IoBackend) {
+    let rt = goro::Runtime::builder()
+        .worker_threads(2)
+        .io_backend(backend)
+        .build()
+        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut client = std::net::TcpStream::connect(addr).unwrap();
@@ -42,3 +45,23 @@ fn read_survives_block_in_place_hand_off() {
     let want: Vec<u8> = (0..5u8).flat_map(|r| [r; 4]).collect();
     assert_eq!(total, want);
 }
+
+/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod io_uring {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::IoUring)
+            })*
+        }
+        mod epoll {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::Epoll)
+            })*
+        }
+    };
+}
+
+on_both_backends!(read_survives_block_in_place_hand_off,);

@@ -34,9 +34,12 @@ async fn poll_once<F: Future + Unpin>(fut: &mut F) -> bool {
     std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await
 }
 
-#[test]
-fn task_migrates_between_submit_and_completion() {
-    let rt = goro::Runtime::builder().worker_threads(2).build().unwrap();
+fn task_migrates_between_submit_and_completion(backend: goro::IoBackend) {
+    let rt = goro::Runtime::builder()
+        .worker_threads(2)
+        .io_backend(backend)
+        .build()
+        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let task = rt.spawn(async move {
@@ -79,3 +82,23 @@ fn task_migrates_between_submit_and_completion() {
     let m = rt.handle().metrics();
     assert!(m.total_steals() > 0);
 }
+
+/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod io_uring {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::IoUring)
+            })*
+        }
+        mod epoll {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::Epoll)
+            })*
+        }
+    };
+}
+
+on_both_backends!(task_migrates_between_submit_and_completion,);

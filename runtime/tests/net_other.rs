@@ -3,16 +3,19 @@
 
 use std::net::Shutdown;
 
-use goro::Runtime;
 use goro::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use goro::{IoBackend, Runtime};
 
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
+fn runtime(workers: usize, backend: IoBackend) -> Runtime {
+    Runtime::builder()
+        .worker_threads(workers)
+        .io_backend(backend)
+        .build()
+        .unwrap()
 }
 
-#[test]
-fn unix_pair_echo_and_half_close() {
-    let rt = runtime(2);
+fn unix_pair_echo_and_half_close(backend: IoBackend) {
+    let rt = runtime(2, backend);
     rt.block_on(async {
         let (a, b) = UnixStream::pair().unwrap();
         let echo = goro::spawn(async move {
@@ -42,12 +45,11 @@ fn unix_pair_echo_and_half_close() {
     });
 }
 
-#[test]
-fn unix_connect_to_listener_path() {
-    let dir = std::env::temp_dir().join(format!("goro-unix-{}", std::process::id()));
+fn unix_connect_to_listener_path(backend: IoBackend) {
+    let dir = std::env::temp_dir().join(format!("goro-unix-{}-{backend:?}", std::process::id()));
     let _ = std::fs::remove_file(&dir);
     let listener = std::os::unix::net::UnixListener::bind(&dir).unwrap();
-    let rt = runtime(1);
+    let rt = runtime(1, backend);
     let path = dir.clone();
     rt.block_on(async move {
         let conn = UnixStream::connect(&path).unwrap();
@@ -61,9 +63,8 @@ fn unix_connect_to_listener_path() {
     std::fs::remove_file(&dir).unwrap();
 }
 
-#[test]
-fn udp_send_to_recv_from_and_connected() {
-    let rt = runtime(2);
+fn udp_send_to_recv_from_and_connected(backend: IoBackend) {
+    let rt = runtime(2, backend);
     rt.block_on(async {
         let a = UdpSocket::bind("127.0.0.1:0").unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -87,9 +88,8 @@ fn udp_send_to_recv_from_and_connected() {
     });
 }
 
-#[test]
-fn owned_halves_in_different_tasks() {
-    let rt = runtime(2);
+fn owned_halves_in_different_tasks(backend: IoBackend) {
+    let rt = runtime(2, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -137,9 +137,8 @@ fn owned_halves_in_different_tasks() {
     });
 }
 
-#[test]
-fn multishot_recv_over_buffer_ring() {
-    let rt = runtime(2);
+fn multishot_recv_over_buffer_ring(backend: IoBackend) {
+    let rt = runtime(2, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -165,3 +164,29 @@ fn multishot_recv_over_buffer_ring() {
         assert!(reader.await.unwrap() == sent);
     });
 }
+
+/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod io_uring {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::IoUring)
+            })*
+        }
+        mod epoll {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::Epoll)
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    unix_pair_echo_and_half_close,
+    unix_connect_to_listener_path,
+    udp_send_to_recv_from_and_connected,
+    owned_halves_in_different_tasks,
+    multishot_recv_over_buffer_ring,
+);

@@ -10,11 +10,15 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
-use goro::Runtime;
 use goro::net::{TcpListener, TcpStream, is_cancelled};
+use goro::{IoBackend, Runtime};
 
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
+fn runtime(workers: usize, backend: IoBackend) -> Runtime {
+    Runtime::builder()
+        .worker_threads(workers)
+        .io_backend(backend)
+        .build()
+        .unwrap()
 }
 
 /// An echo server task: every accepted connection echoes until EOF.
@@ -67,8 +71,8 @@ async fn round_trips(addr: SocketAddr, id: usize, rounds: usize) {
     }
 }
 
-fn echo_conns(conns: usize, rounds: usize) {
-    let rt = runtime(2);
+fn echo_conns(conns: usize, rounds: usize, backend: IoBackend) {
+    let rt = runtime(2, backend);
     let addr = start_echo(&rt);
     rt.block_on(async move {
         let clients: Vec<_> = (0..conns)
@@ -80,19 +84,16 @@ fn echo_conns(conns: usize, rounds: usize) {
     });
 }
 
-#[test]
-fn echo_1_connection() {
-    echo_conns(1, 200);
+fn echo_1_connection(backend: IoBackend) {
+    echo_conns(1, 200, backend);
 }
 
-#[test]
-fn echo_100_connections() {
-    echo_conns(100, 20);
+fn echo_100_connections(backend: IoBackend) {
+    echo_conns(100, 20, backend);
 }
 
-#[test]
-fn echo_1000_connections() {
-    echo_conns(1000, 3);
+fn echo_1000_connections(backend: IoBackend) {
+    echo_conns(1000, 3, backend);
 }
 
 /// A byte pattern no short period can fake.
@@ -102,11 +103,10 @@ fn pattern(at: usize, len: usize) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn transfer_64_mib_byte_exact() {
+fn transfer_64_mib_byte_exact(backend: IoBackend) {
     const TOTAL: usize = 64 << 20;
     const CHUNK: usize = 256 << 10;
-    let rt = runtime(2);
+    let rt = runtime(2, backend);
     let addr = start_echo(&rt);
     rt.block_on(async move {
         let (rd, wr) = TcpStream::connect(addr).await.unwrap().into_split();
@@ -137,9 +137,8 @@ fn transfer_64_mib_byte_exact() {
     });
 }
 
-#[test]
-fn half_close_then_reply() {
-    let rt = runtime(2);
+fn half_close_then_reply(backend: IoBackend) {
+    let rt = runtime(2, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -176,9 +175,8 @@ fn half_close_then_reply() {
     });
 }
 
-#[test]
-fn reset_by_peer() {
-    let rt = runtime(1);
+fn reset_by_peer(backend: IoBackend) {
+    let rt = runtime(1, backend);
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = std_listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -210,10 +208,9 @@ fn reset_by_peer() {
     });
 }
 
-#[test]
-fn accept_storm_multishot() {
+fn accept_storm_multishot(backend: IoBackend) {
     const N: usize = 500;
-    let rt = runtime(2);
+    let rt = runtime(2, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -246,9 +243,8 @@ fn accept_storm_multishot() {
     });
 }
 
-#[test]
-fn timeout_around_read_then_reuse() {
-    let rt = runtime(2);
+fn timeout_around_read_then_reuse(backend: IoBackend) {
+    let rt = runtime(2, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -265,9 +261,8 @@ fn timeout_around_read_then_reuse() {
     });
 }
 
-#[test]
-fn cancel_pending_read_reports_cancelled() {
-    let rt = runtime(1);
+fn cancel_pending_read_reports_cancelled(backend: IoBackend) {
+    let rt = runtime(1, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -294,8 +289,7 @@ fn cancel_pending_read_reports_cancelled() {
     });
 }
 
-#[test]
-fn cancel_after_completion_keeps_the_data() {
+fn cancel_after_completion_keeps_the_data(backend: IoBackend) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::task::{Context, Wake, Waker};
@@ -306,7 +300,7 @@ fn cancel_after_completion_keeps_the_data() {
             self.0.store(true, Ordering::SeqCst);
         }
     }
-    let rt = runtime(1);
+    let rt = runtime(1, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -330,10 +324,9 @@ fn cancel_after_completion_keeps_the_data() {
     });
 }
 
-#[test]
-fn shutdown_with_open_connections() {
+fn shutdown_with_open_connections(backend: IoBackend) {
     const N: usize = 50;
-    let rt = runtime(2);
+    let rt = runtime(2, backend);
     let addr = start_echo(&rt);
     // Clients from plain threads: the server side is parked in reads.
     let mut clients: Vec<std::net::TcpStream> = (0..N)
@@ -355,9 +348,8 @@ fn shutdown_with_open_connections() {
     }
 }
 
-#[test]
-fn vectored_write_and_readiness_style() {
-    let rt = runtime(2);
+fn vectored_write_and_readiness_style(backend: IoBackend) {
+    let rt = runtime(2, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     rt.block_on(async move {
@@ -386,3 +378,36 @@ fn vectored_write_and_readiness_style() {
         assert_eq!(&b[..n.unwrap()], b"pw");
     });
 }
+
+/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod io_uring {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::IoUring)
+            })*
+        }
+        mod epoll {
+            $(#[test]
+            fn $name() {
+                super::$name(goro::IoBackend::Epoll)
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    echo_1_connection,
+    echo_100_connections,
+    echo_1000_connections,
+    transfer_64_mib_byte_exact,
+    half_close_then_reply,
+    reset_by_peer,
+    accept_storm_multishot,
+    timeout_around_read_then_reuse,
+    cancel_pending_read_reports_cancelled,
+    cancel_after_completion_keeps_the_data,
+    shutdown_with_open_connections,
+    vectored_write_and_readiness_style,
+);

@@ -1,41 +1,255 @@
-//! Which ring an operation goes to, and the ring-owning threads.
+//! Which ring an operation goes to, and the threads that own rings.
 //!
-//! An op is submitted to the ring of the thread that starts it, if that
-//! thread owns one (no system call, no lock beyond the op's mailbox);
-//! otherwise to the runtime's shared ring through its inbox. Cancels,
-//! abandons and descriptor releases go to the ring that owns the op,
-//! directly when we are on its thread, else through its inbox (so a task
-//! that migrated to another worker still reaches the right ring).
+//! * Every thread that runs a P loop owns a ring (`enter_worker`). An op
+//!   started there goes straight to that ring: no lock but the op's
+//!   mailbox, no system call until the worker next polls.
+//! * A worker polls its ring without blocking before it steals and every
+//!   61 ticks, and parks *in* its ring (`IoPark`), so completions are
+//!   reaped by the worker that owns them whether it is busy or idle.
+//! * Threads without a ring (the `block_on` thread, the blocking pool)
+//!   start ops on the runtime's I/O ring, owned by one `<name>-io` thread
+//!   that blocks in it, through its inbox.
+//! * Cancels, abandons and descriptor releases go to the ring that owns the
+//!   op: directly on its thread, else through its inbox and waker. A task
+//!   that migrated keeps its ops on the ring that started them.
+//! * A thread that stops running a P (a `block_in_place` hand-off) while
+//!   its ring still has ops keeps polling that ring until they are done or
+//!   the runtime shuts down (`leave_worker`): its ops are never stranded.
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
+use std::time::Duration;
 
-use goro_netpoll::Op;
+use goro_netpoll::{Backend, BackendInfo, Op};
 
 use super::op::OpState;
 use super::ring::{Request, Ring, RingShared};
-use crate::sync::Arc;
+use crate::sync::atomic::AtomicBool;
+use crate::sync::atomic::Ordering::SeqCst;
+use crate::sync::{Arc, Mutex};
 
 thread_local! {
     /// The ring this thread owns, if any.
     static LOCAL: RefCell<Option<Ring>> = const { RefCell::new(None) };
 }
 
-/// Submits `op` and returns the ring that owns it and the op's token.
-pub(crate) fn submit(op: Op, state: Arc<OpState>) -> (Arc<RingShared>, u64) {
-    let mut op = Some(op);
-    let local = LOCAL.with(|l| {
+/// How often a thread keeping a ring alive after losing its P looks at
+/// whether the runtime is shutting down.
+const KEEPER_TICK: Duration = Duration::from_millis(10);
+
+/// The runtime's I/O state.
+pub(crate) struct Driver {
+    backend: Backend,
+    thread_name: String,
+    remote: Mutex<Option<Arc<RingShared>>>,
+    info: Mutex<Option<BackendInfo>>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Driver {
+    pub(crate) fn new(backend: Backend, thread_name: &str) -> Driver {
+        Driver {
+            backend,
+            thread_name: thread_name.to_string(),
+            remote: Mutex::new(None),
+            info: Mutex::new(None),
+            stopping: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The backend the rings run, once one exists.
+    pub(crate) fn info(&self) -> Option<BackendInfo> {
+        *self.info.lock()
+    }
+
+    /// Poller settings: the requested backend unless `GORO_IO_BACKEND`
+    /// overrides it, and a buffer ring for multishot receive (an idle
+    /// connection then holds no receive buffer).
+    fn builder(&self) -> goro_netpoll::Builder {
+        let env_set = std::env::var(goro_netpoll::ENV_VAR)
+            .map(|v| matches!(v.as_str(), "epoll" | "uring" | "io_uring"))
+            .unwrap_or(false);
+        let backend = if env_set { Backend::Auto } else { self.backend };
+        goro_netpoll::Poller::builder()
+            .backend(backend)
+            .buffer_ring(BUF_RING_COUNT, BUF_RING_SIZE)
+    }
+
+    fn new_ring(&self) -> std::io::Result<Ring> {
+        let ring = Ring::new(self.builder())?;
+        let mut info = self.info.lock();
+        if info.is_none() {
+            log::info!("goro: I/O backend {}", ring.shared().info());
+            *info = Some(ring.shared().info());
+        }
+        Ok(ring)
+    }
+
+    /// The runtime's I/O ring, for threads that own none; started on first
+    /// use.
+    fn remote(&self) -> Arc<RingShared> {
+        let mut remote = self.remote.lock();
+        if let Some(r) = &*remote {
+            return r.clone();
+        }
+        let ring = match self.spawn_io_thread() {
+            Ok(r) => r,
+            Err(e) => panic!("goro: cannot start the I/O thread: {e}"),
+        };
+        *remote = Some(ring.clone());
+        ring
+    }
+
+    fn spawn_io_thread(&self) -> std::io::Result<Arc<RingShared>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ring_builder = self.builder();
+        let stopping = self.stopping.clone();
+        let handle = crate::sync::spawn_named(format!("{}-io", self.thread_name), move || {
+            let ring = match Ring::new(ring_builder) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = tx.send(Ok(ring.shared().clone()));
+            install(ring);
+            while !stopping.load(SeqCst) {
+                turn_local(None);
+            }
+            // The ring (and its poller) drop with this thread's TLS.
+        })?;
+        let ring = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("goro: the I/O thread died"))??;
+        let mut info = self.info.lock();
+        if info.is_none() {
+            log::info!("goro: I/O backend {}", ring.info());
+            *info = Some(ring.info());
+        }
+        drop(handle); // detached: it exits when `shutdown` wakes it
+        Ok(ring)
+    }
+
+    /// Stops the I/O thread (runtime shutdown).
+    pub(crate) fn shutdown(&self) {
+        self.stopping.store(true, SeqCst);
+        if let Some(r) = &*self.remote.lock() {
+            r.wake();
+        }
+    }
+
+    /// A thread starts running a P: give it a ring (once per thread) and
+    /// return the waker its park should use. `None` if the ring cannot be
+    /// built (the worker then parks on its condvar and its ops go to the
+    /// I/O ring).
+    pub(crate) fn enter_worker(&self) -> Option<goro_netpoll::Waker> {
+        if let Some(w) = local_waker() {
+            return Some(w);
+        }
+        match self.new_ring() {
+            Ok(ring) => {
+                let w = ring.waker();
+                install(ring);
+                Some(w)
+            }
+            Err(e) => {
+                log::warn!("goro: worker runs without its own ring: {e}");
+                None
+            }
+        }
+    }
+
+    /// A thread stops running a P: keep its ring's ops alive (see the
+    /// module docs) until they finish or `stop()` says to give up.
+    pub(crate) fn leave_worker(&self, stop: impl Fn() -> bool) {
+        while local_has_ops() && !stop() && !self.stopping.load(SeqCst) {
+            turn_local(Some(KEEPER_TICK));
+        }
+    }
+}
+
+/// Fails `Builder::build` early if an explicitly requested backend cannot
+/// run here (an explicit `IoUring` never falls back; see docs/netpoll.md),
+/// instead of failing at the first I/O.
+pub(crate) fn check_backend(backend: Backend) -> std::io::Result<()> {
+    let env_set = std::env::var(goro_netpoll::ENV_VAR).is_ok();
+    if backend == Backend::IoUring && !env_set {
+        goro_netpoll::Poller::builder().backend(backend).build()?;
+    }
+    Ok(())
+}
+
+fn install(ring: Ring) {
+    let _ = LOCAL.try_with(|l| *l.borrow_mut() = Some(ring));
+}
+
+fn local_waker() -> Option<goro_netpoll::Waker> {
+    LOCAL
+        .try_with(|l| l.try_borrow().ok()?.as_ref().map(Ring::waker))
+        .ok()
+        .flatten()
+}
+
+fn local_has_ops() -> bool {
+    LOCAL
+        .try_with(|l| {
+            l.try_borrow()
+                .ok()
+                .and_then(|r| r.as_ref().map(Ring::has_ops))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// True if this thread owns a ring.
+pub(crate) fn has_local_ring() -> bool {
+    LOCAL
+        .try_with(|l| l.try_borrow().map(|r| r.is_some()).unwrap_or(false))
+        .unwrap_or(false)
+}
+
+/// Polls this thread's ring, blocking up to `timeout` (`Some(ZERO)`: not
+/// at all); returns the completions handed out (0 without a ring).
+pub(crate) fn turn_local(timeout: Option<Duration>) -> usize {
+    let turned = LOCAL.try_with(|l| {
         let mut guard = l.try_borrow_mut().ok()?;
         let ring = guard.as_mut()?;
-        let token = ring.shared().token();
-        let op = op.take()?;
-        ring.submit(token, op, state.clone());
-        Some((ring.shared().clone(), token))
+        match ring.turn(timeout) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                log::error!("goro: I/O poll failed: {e}");
+                Some(0)
+            }
+        }
     });
+    turned.ok().flatten().unwrap_or(0)
+}
+
+/// Submits `op` and returns the ring that owns it and the op's token.
+///
+/// # Panics
+/// Outside a goro runtime, on a thread that owns no ring.
+pub(crate) fn submit(op: Op, state: Arc<OpState>) -> (Arc<RingShared>, u64) {
+    let mut op = Some(op);
+    let local = LOCAL
+        .try_with(|l| {
+            let mut guard = l.try_borrow_mut().ok()?;
+            let ring = guard.as_mut()?;
+            let token = ring.shared().token();
+            let op = op.take()?;
+            ring.submit(token, op, state.clone());
+            Some((ring.shared().clone(), token))
+        })
+        .ok()
+        .flatten();
     if let Some(done) = local {
         return done;
     }
-    let ring = shared_ring();
+    let ring = crate::context::with_current(|s| match s {
+        Some(s) => s.io.remote(),
+        None => panic!("goro::net I/O polled outside a goro runtime"),
+    });
     let token = ring.token();
     if let Some(op) = op {
         ring.request(Request::Submit(token, op, state));
@@ -46,7 +260,7 @@ pub(crate) fn submit(op: Op, state: Arc<OpState>) -> (Arc<RingShared>, u64) {
 /// Hands `req` to `ring`: directly if this thread owns it, else by inbox.
 pub(crate) fn on_ring(ring: &Arc<RingShared>, req: Request) {
     let mut req = Some(req);
-    LOCAL.with(|l| {
+    let _ = LOCAL.try_with(|l| {
         let Ok(mut guard) = l.try_borrow_mut() else {
             return;
         };
@@ -56,66 +270,13 @@ pub(crate) fn on_ring(ring: &Arc<RingShared>, req: Request) {
         if !Arc::ptr_eq(local.shared(), ring) {
             return;
         }
-        match req.take() {
-            Some(Request::Submit(token, op, state)) => local.submit(token, op, state),
-            Some(Request::Cancel(token)) => local.cancel(token),
-            Some(Request::Abandon(token)) => local.abandon(token),
-            Some(Request::Release(fd, keep)) => {
-                local.release(fd);
-                drop(keep);
-            }
-            None => {}
+        if let Some(req) = req.take() {
+            local.apply(req);
         }
     });
     if let Some(req) = req {
         ring.request(req);
     }
-}
-
-/// The ring ops go to when the starting thread owns none.
-///
-/// Interim design (see docs/runtime-io.md): one process-wide I/O thread
-/// owns this ring and blocks in it; completions wake tasks wherever they
-/// run.
-fn shared_ring() -> Arc<RingShared> {
-    static SHARED: OnceLock<Arc<RingShared>> = OnceLock::new();
-    SHARED.get_or_init(spawn_io_thread).clone()
-}
-
-fn spawn_io_thread() -> Arc<RingShared> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = crate::sync::spawn_named("goro-io".to_string(), move || {
-        let ring = match Ring::new(ring_builder()) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        log::info!("goro: I/O backend {}", ring.shared().info());
-        let _ = tx.send(Ok(ring.shared().clone()));
-        LOCAL.with(|l| *l.borrow_mut() = Some(ring));
-        loop {
-            let r = LOCAL.with(|l| l.borrow_mut().as_mut().map(|r| r.turn(None)));
-            if let Some(Err(e)) = r {
-                log::error!("goro: I/O poll failed: {e}");
-            }
-        }
-    });
-    match spawned.map_err(|e| e.to_string()).and_then(|_| {
-        rx.recv()
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()))
-    }) {
-        Ok(shared) => shared,
-        Err(e) => panic!("goro: cannot start the I/O thread: {e}"),
-    }
-}
-
-/// The poller settings every ring uses: a buffer ring for multishot
-/// receive (an idle connection then holds no receive buffer).
-pub(crate) fn ring_builder() -> goro_netpoll::Builder {
-    goro_netpoll::Poller::builder().buffer_ring(BUF_RING_COUNT, BUF_RING_SIZE)
 }
 
 /// Buffers in each ring's provided-buffer ring.

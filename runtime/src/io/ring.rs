@@ -121,6 +121,29 @@ impl Ring {
         &self.shared
     }
 
+    /// The poller's cross-thread waker.
+    pub(crate) fn waker(&self) -> goro_netpoll::Waker {
+        self.shared.waker.clone()
+    }
+
+    /// True while an op of this ring has not had its final completion.
+    pub(crate) fn has_ops(&self) -> bool {
+        !self.ops.is_empty()
+    }
+
+    /// Runs one request on the owning thread.
+    pub(crate) fn apply(&mut self, req: Request) {
+        match req {
+            Request::Submit(token, op, state) => self.submit(token, op, state),
+            Request::Cancel(token) => self.cancel(token),
+            Request::Abandon(token) => self.abandon(token),
+            Request::Release(fd, keep) => {
+                self.release(fd);
+                drop(keep);
+            }
+        }
+    }
+
     /// Submits on the owning thread.
     pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>) {
         match self.poller.submit(op, token) {
@@ -174,15 +197,7 @@ impl Ring {
         let mut reqs = std::mem::take(&mut self.scratch);
         std::mem::swap(&mut reqs, &mut *self.shared.inbox.lock());
         for req in reqs.drain(..) {
-            match req {
-                Request::Submit(token, op, state) => self.submit(token, op, state),
-                Request::Cancel(token) => self.cancel(token),
-                Request::Abandon(token) => self.abandon(token),
-                Request::Release(fd, keep) => {
-                    self.release(fd);
-                    drop(keep);
-                }
-            }
+            self.apply(req);
         }
         self.scratch = reqs;
     }

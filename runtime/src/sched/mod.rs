@@ -31,7 +31,7 @@ use crate::time::Timers;
 use crate::{blocking, context};
 use idle::Idle;
 use inject::Inject;
-use park::{CondvarPark, Park};
+use park::Park;
 use queue::{Local, Overflow};
 
 /// Per-worker counters: written by the P's holder (load + store, no RMW),
@@ -61,7 +61,7 @@ pub(crate) fn bump(counter: &AtomicU64, by: u64) {
 pub(crate) struct P {
     pub(crate) run_queue: Local<Notified>,
     pub(crate) runnext: AtomicPtr<Header>,
-    pub(crate) park: CondvarPark,
+    pub(crate) park: crate::io::park::IoPark,
     pub(crate) counters: Counters,
     /// Spawn location of the task being polled; null between polls (sysmon
     /// reads it).
@@ -88,7 +88,7 @@ impl P {
         P {
             run_queue: Local::new(),
             runnext: AtomicPtr::new(ptr::null_mut()),
-            park: CondvarPark::new(),
+            park: crate::io::park::IoPark::new(),
             counters: Counters::default(),
             polling: AtomicPtr::new(ptr::null_mut()),
             tick: AtomicU64::new(0),
@@ -158,6 +158,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) timers: Timers,
     pub(crate) blocking: blocking::Pool,
+    /// The I/O driver: rings per worker thread and the runtime's I/O ring.
+    pub(crate) io: crate::io::driver::Driver,
     pub(crate) config: Config,
     shutdown: AtomicBool,
     /// Index of the worker parked with the next timer as its timeout.
@@ -199,6 +201,7 @@ impl Shared {
             idle: Idle::new(n),
             registry: Registry::new(n + 1),
             timers: Timers::new(),
+            io: crate::io::driver::Driver::new(config.io_backend, &config.thread_name),
             blocking: blocking::Pool::new(config.max_blocking_threads, config.keep_alive),
             config,
             shutdown: AtomicBool::new(false),
@@ -418,6 +421,7 @@ impl Shared {
         for p in self.ps.iter() {
             p.park.unpark();
         }
+        self.io.shutdown();
         self.blocking.shutdown();
         *self.sysmon_lock.lock() = true;
         self.sysmon_cvar.notify_all();

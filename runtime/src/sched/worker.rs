@@ -41,6 +41,8 @@ const RUNNEXT_BACKOFF: Duration = Duration::from_micros(3);
 pub(crate) fn run(shared: Arc<Shared>, index: usize) {
     let _enter = context::enter(&shared, Some(index));
     let p = &shared.ps[index];
+    // This thread owns a ring and parks in it (docs/runtime-io.md).
+    p.park.set_waker(shared.io.enter_worker());
     loop {
         if shared.is_shutdown() {
             drain_p(p);
@@ -49,6 +51,8 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         let tick = p.tick.load(Relaxed).wrapping_add(1);
         p.tick.store(tick, Relaxed);
         if tick % GLOBAL_INTERVAL == 0 {
+            // A busy worker still reaps its ring's completions.
+            crate::io::driver::turn_local(Some(Duration::ZERO));
             shared.timers.fire_due(&shared);
             p.maybe_sweep(&shared.registry, index);
         }
@@ -56,13 +60,22 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         // it must still leave the searching state (idle rule 3).
         let task = match next_task(&shared, p, tick) {
             Some(t) => Some(found(&shared, p, t)),
-            None => search(&shared, index),
+            None => {
+                // Go's findRunnable: poll the ring without blocking before
+                // stealing; what it completes runs here next.
+                if crate::io::driver::turn_local(Some(Duration::ZERO)) > 0 {
+                    continue;
+                }
+                search(&shared, index)
+            }
         };
         match task {
             Some(task) => {
                 run_task(&shared, p, task);
                 if context::raw_p() != Some(index) {
-                    // `block_in_place` handed the P to another thread.
+                    // `block_in_place` handed the P to another thread. Ops
+                    // on this thread's ring must not be stranded.
+                    shared.io.leave_worker(|| shared.is_shutdown());
                     return;
                 }
             }
