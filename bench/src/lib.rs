@@ -8,6 +8,7 @@
 //! - [`alloc_count`]: a counting global allocator for memory shapes.
 
 pub mod alloc_count;
+pub mod echo;
 pub mod h2load;
 pub mod quick;
 pub mod sched_goro;

@@ -29,13 +29,10 @@ fn main() {
             Box::new(|| quick::scheduler::tables(live_bytes)),
         ),
         ("Netpoll", Box::new(quick::netpoll::tables)),
+        ("Runtime I/O (echo server)", Box::new(quick::echo::tables)),
         ("Arena", Box::new(quick::arena::tables)),
         ("HTTP/2", Box::new(quick::http2::tables)),
     ];
-    let not_built = [(
-        "Runtime I/O (echo server)",
-        "goro::net echo, 100 connections, vs tokio current_thread and multi_thread",
-    )];
 
     for (name, run) in sections.drain(..) {
         eprintln!("== {name} ...");
@@ -51,11 +48,6 @@ fn main() {
         ));
         print!("{text}");
         let _ = std::io::stdout().flush();
-        report.push_str(&text);
-    }
-    for (name, what) in not_built {
-        let text = format!("## {name}\n\nNot built yet: {what}. No goro rows are printed.\n\n");
-        print!("{text}");
         report.push_str(&text);
     }
     let total = format!("Total: {:.1} s.\n", started.elapsed().as_secs_f64());

@@ -11,6 +11,7 @@
 //! median of the rounds.
 
 pub mod arena;
+pub mod echo;
 pub mod http2;
 pub mod netpoll;
 pub mod scheduler;
