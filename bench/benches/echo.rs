@@ -4,27 +4,14 @@
 //! current_thread and multi_thread(2), all in one run. Criterion times
 //! wall clock per message; the server CPU per message (the figure the
 //! targets are about) is printed by the quick report (`cargo run --release
-//! -p goro-bench`), whose table module is compiled here too.
+//! -p goro-bench`). The shapes live in `goro_bench::echo`.
 
 // criterion_group! expands to an undocumented public function.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-#[path = "../src/echo.rs"]
-#[allow(dead_code)]
-mod echo;
-
-// The quick report's table module, compiled here too so that it is
-// checked before the report wires it in (it names `super::{Cell, Row,
-// Table, median}` and `crate::echo`).
-#[allow(unused_imports)]
-use goro_bench::quick::{Cell, Row, Table, median};
-#[path = "../src/quick/echo.rs"]
-#[allow(dead_code)]
-mod quick_echo;
-
-use echo::{Load, Server, drive, start};
+use goro_bench::echo::{Load, Server, drive, start};
 
 fn echo_benches(c: &mut Criterion) {
     let servers = [
