@@ -266,7 +266,12 @@ impl Timers {
         if next > self.frozen_ns.load(Acquire) {
             self.frozen_ns.store(next, Release);
         }
-        self.fire_due(shared) > 0
+        // A worker's own `fire_due` (every 61 ticks, and before it parks)
+        // may take the timer between the store above and ours: it fired
+        // all the same. Reporting "nothing fired" then made callers that
+        // count steps wait forever for a step that had already happened.
+        self.fire_due(shared);
+        true
     }
 
     /// Shutdown: drops every armed timer (and its waker).

@@ -60,8 +60,9 @@ pub fn advance(by: std::time::Duration) {
     with_timers("advance", |s| s.timers.advance(s, by));
 }
 
-/// Moves the paused clock to the next timer's deadline and fires it.
-/// Returns false if no timer is pending.
+/// Moves the paused clock to the next timer's deadline and fires it (a
+/// worker may get to the due timer first; it fires all the same). Returns
+/// false if no timer is pending.
 ///
 /// # Panics
 /// Outside a runtime, or if the clock is not paused.
