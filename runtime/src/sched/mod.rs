@@ -61,6 +61,8 @@ pub(crate) fn bump(counter: &AtomicU64, by: u64) {
 pub(crate) struct P {
     pub(crate) run_queue: Local<Notified>,
     pub(crate) runnext: AtomicPtr<Header>,
+    /// Recycled task-cell memory (owner-only, `task/cache.rs`).
+    pub(crate) cells: crate::task::CellCache,
     pub(crate) park: crate::io::park::IoPark,
     pub(crate) counters: Counters,
     /// Spawn location of the task being polled; null between polls (sysmon
@@ -87,6 +89,7 @@ impl P {
     fn new(seed: u64) -> P {
         P {
             run_queue: Local::new(),
+            cells: crate::task::CellCache::new(),
             runnext: AtomicPtr::new(ptr::null_mut()),
             park: crate::io::park::IoPark::new(),
             counters: Counters::default(),

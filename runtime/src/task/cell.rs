@@ -2,6 +2,7 @@
 //!
 //! `SAFETY:` comments cite the rules in `state.rs`.
 
+use std::alloc::Layout;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
@@ -11,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::join::{JoinError, JoinHandle};
 use super::state::{State, ToIdle, ToRunning};
-use super::{Header, Notified, Vtable, drop_ref, waker};
+use super::{Header, Notified, Vtable, cache, drop_ref, waker};
 use crate::sched::Shared;
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
 use crate::sync::{Arc, UnsafeCell};
@@ -67,12 +68,16 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let cell = Box::new(Cell {
+    let layout = Layout::new::<Cell<F>>();
+    let cache = crate::context::current_p(&shared).map(|i| &shared.ps[i].cells);
+    // SAFETY: `current_p` says this thread holds that P (cache rule 1).
+    let mem = unsafe { cache::alloc_cell(cache, layout) }.cast::<Cell<F>>();
+    let cell = Cell {
         header: Header {
             state: State::new(3),
             registry_next: AtomicPtr::new(std::ptr::null_mut()),
             vtable: &VtableOf::<F>::VTABLE,
-            shared,
+            shared: ManuallyDrop::new(shared),
             id: meta.id,
             location: meta.location,
             name: meta.name,
@@ -81,8 +86,11 @@ where
         },
         stage: UnsafeCell::new(Stage::Running(future)),
         join_waker: UnsafeCell::new(None),
-    });
-    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    };
+    // SAFETY: fresh memory with `Cell<F>`'s layout (or a larger class of
+    // the same alignment); the cell never moves from here until `dealloc`.
+    unsafe { mem.as_ptr().write(cell) };
+    let ptr = mem.cast::<Header>();
     // SAFETY: the new cell carries three references, one for each result.
     let notified = unsafe { Notified::from_raw(ptr) };
     // SAFETY: as above.
@@ -138,7 +146,7 @@ pub(crate) unsafe fn run<F: Future>(ptr: NonNull<Header>) {
     let mut cx = Context::from_waker(&waker);
     let polled = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: rule 1: `RUNNING` is ours, so is the stage; the future is
-        // never moved while in the cell (the cell is boxed and never moves).
+        // never moved while in the cell (the cell never moves).
         cell.stage.with_mut(|stage| unsafe {
             match &mut *stage {
                 Stage::Running(fut) => Pin::new_unchecked(fut).poll(&mut cx),
@@ -220,9 +228,19 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
 /// # Safety
 /// The last reference to a live `Cell<F>` is gone.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: rule 5: nobody else can reach the cell; it came from a Box.
-    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) };
-    quietly(move || drop(cell));
+    let cell = ptr.cast::<Cell<F>>();
+    // SAFETY: rule 5: nobody else can reach the cell. The scheduler handle
+    // is taken out first (the header's `ManuallyDrop` is never dropped in
+    // place), so it outlives the cell and picks the cache below.
+    let shared = unsafe { ManuallyDrop::take(&mut (*cell.as_ptr()).header.shared) };
+    // SAFETY: rule 5; a panicking field drop still drops the others.
+    quietly(|| unsafe { std::ptr::drop_in_place(cell.as_ptr()) });
+    let cache = crate::context::current_p(&shared).map(|i| &shared.ps[i].cells);
+    // SAFETY: the memory came from `alloc_cell` with this layout in
+    // `new_task`, its cell is dropped, and `current_p` says this thread
+    // holds that P (cache rule 1).
+    unsafe { cache::free_cell(cache, cell.cast(), Layout::new::<Cell<F>>()) };
+    drop(shared);
 }
 
 /// # Safety

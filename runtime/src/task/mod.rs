@@ -7,12 +7,14 @@
 //! [`state`]): [`Notified`] (a run-queue entry), a `Waker`, the
 //! [`JoinHandle`] and the registry link.
 
+mod cache;
 mod cell;
 pub(crate) mod join;
 pub(crate) mod registry;
 pub mod state;
 mod waker;
 
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::ptr::NonNull;
 
@@ -20,6 +22,7 @@ use crate::sched::Shared;
 use crate::sync::Arc;
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
 
+pub(crate) use cache::CellCache;
 pub(crate) use cell::{Meta, new_task};
 pub use join::{JoinError, JoinHandle};
 
@@ -47,8 +50,10 @@ pub(crate) struct Header {
     /// Link in the registry's list of every live task (`registry.rs`).
     pub(crate) registry_next: AtomicPtr<Header>,
     pub(crate) vtable: &'static Vtable,
-    /// The scheduler this task is queued on when woken.
-    pub(crate) shared: Arc<Shared>,
+    /// The scheduler this task is queued on when woken. Taken out by
+    /// `dealloc`, which needs it after the rest of the cell is dropped (to
+    /// find the P whose cache gets the memory).
+    pub(crate) shared: ManuallyDrop<Arc<Shared>>,
     pub(crate) id: u64,
     pub(crate) location: &'static Location<'static>,
     /// A thin pointer (8 bytes, not 16): most tasks have no name.
