@@ -1,113 +1,236 @@
-//! The issue's example server, on goro-http2's tokio binding (h2c, prior
-//! knowledge):
+//! The issue's example server: goro-http2 on goro's runtime (h2c, prior
+//! knowledge).
 //!
 //! - `GET /` → 200 "hello"
 //! - `/echo` streams the request body (and trailers) back as it arrives
-//! - `GET /metrics` → the server's counters in Prometheus text format
-//! - `GET /debug/tasks` → 501 until goro's runtime backs this server: the
-//!   task dump needs goro's scheduler, and this example runs on tokio
+//! - `GET /debug/tasks` → the runtime's task dump (Go's
+//!   `/debug/pprof/goroutine?debug=1`), one entry per live task
+//! - `GET /metrics` → runtime metrics and the server's counters in the
+//!   Prometheus text format
 //!
 //! ```text
-//! cargo run --release -p goro-http2 --features tokio --example server -- 127.0.0.1:8080
-//! curl --http2-prior-knowledge http://127.0.0.1:8080/metrics
+//! cargo run --release -p goro-http2 --example server -- \
+//!     --addr 127.0.0.1:8080 --workers 2 --backend uring
+//! curl --http2-prior-knowledge http://127.0.0.1:8080/debug/tasks
 //! ```
+//!
+//! `--backend` is `uring`, `epoll` or `auto` (the default: the
+//! `GORO_IO_BACKEND` variable, else io_uring if the kernel allows it).
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::Bytes;
+use goro::net::{TcpListener, TcpStream};
 use goro_http2::server::Builder;
-use goro_http2::server_tokio::{BodyChunk, RequestBody, ResponseBody, serve};
+use goro_http2::server_goro::{BodyChunk, RequestBody, ResponseBody, serve};
 use http::{Request, Response, StatusCode};
 
 /// Counters served by `/metrics`. Relaxed is enough: each is a lone
 /// monotonic count (or a gauge) read for display, ordering nothing else.
 #[derive(Default)]
-struct Metrics {
+struct Counters {
     connections_accepted: AtomicU64,
     connections_open: AtomicU64,
     connections_failed: AtomicU64,
-    requests_hello: AtomicU64,
-    requests_echo: AtomicU64,
-    requests_metrics: AtomicU64,
-    requests_debug_tasks: AtomicU64,
-    requests_not_found: AtomicU64,
     echo_bytes: AtomicU64,
+    /// Requests by route, in the order of [`ROUTES`].
+    requests: [AtomicU64; 5],
 }
 
-impl Metrics {
-    fn render(&self) -> String {
-        let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64, &str); 4] = [
-            (
-                "goro_http2_connections_accepted_total",
-                "TCP connections accepted.",
-                &self.connections_accepted,
-                "counter",
-            ),
-            (
-                "goro_http2_connections_open",
-                "Connections being served now.",
-                &self.connections_open,
-                "gauge",
-            ),
-            (
-                "goro_http2_connections_failed_total",
-                "Connections that ended with an I/O error.",
-                &self.connections_failed,
-                "counter",
-            ),
-            (
-                "goro_http2_echo_bytes_total",
-                "Request body bytes echoed by /echo.",
-                &self.echo_bytes,
-                "counter",
-            ),
-        ];
-        for (name, help, value, kind) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            let _ = writeln!(out, "{name} {}", value.load(Relaxed));
-        }
-        let name = "goro_http2_requests_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Requests by route.\n# TYPE {name} counter"
-        );
-        for (route, value) in [
-            ("/", &self.requests_hello),
-            ("/echo", &self.requests_echo),
-            ("/metrics", &self.requests_metrics),
-            ("/debug/tasks", &self.requests_debug_tasks),
-            ("other", &self.requests_not_found),
-        ] {
-            let _ = writeln!(out, "{name}{{route=\"{route}\"}} {}", value.load(Relaxed));
-        }
-        out
+const ROUTES: [&str; 5] = ["/", "/echo", "/metrics", "/debug/tasks", "other"];
+
+/// Writes one metric family: its HELP and TYPE lines, then its samples
+/// (`labels` is `""` or `{k="v",...}`).
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(String, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
     }
 }
 
-fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
+/// Reads one figure of a worker's metrics.
+type PickWorker = fn(&goro::metrics::WorkerMetrics) -> u64;
+
+/// The whole `/metrics` page: the runtime's snapshot, then the server's.
+fn render(c: &Counters) -> String {
+    let m = goro::Handle::current().metrics();
+    let mut out = String::new();
+    let per_worker = |pick: PickWorker| -> Vec<(String, u64)> {
+        m.workers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (format!("{{worker=\"{i}\"}}"), pick(w)))
+            .collect()
+    };
+    let worker_families: [(&str, &str, &str, PickWorker); 7] = [
+        ("goro_worker_polls_total", "counter", "Task polls.", |w| {
+            w.polls
+        }),
+        (
+            "goro_worker_steals_total",
+            "counter",
+            "Successful steals.",
+            |w| w.steals,
+        ),
+        (
+            "goro_worker_parks_total",
+            "counter",
+            "Times the worker parked.",
+            |w| w.parks,
+        ),
+        (
+            "goro_worker_tasks_completed_total",
+            "counter",
+            "Tasks completed.",
+            |w| w.completed,
+        ),
+        (
+            "goro_worker_overflows_total",
+            "counter",
+            "Run-queue overflows to the global queue.",
+            |w| w.overflows,
+        ),
+        (
+            "goro_worker_budget_forced_yields_total",
+            "counter",
+            "Polls ended by the budget.",
+            |w| w.budget_forced_yields,
+        ),
+        (
+            "goro_worker_local_queue_depth",
+            "gauge",
+            "Tasks queued locally now.",
+            |w| w.local_queue_depth as u64,
+        ),
+    ];
+    for (name, kind, help, pick) in worker_families {
+        family(&mut out, name, kind, help, &per_worker(pick));
+    }
+    let one = |v: u64| vec![(String::new(), v)];
+    family(
+        &mut out,
+        "goro_workers",
+        "gauge",
+        "Worker threads.",
+        &one(m.workers.len() as u64),
+    );
+    family(
+        &mut out,
+        "goro_global_queue_depth",
+        "gauge",
+        "Tasks in the global queue.",
+        &one(m.global_queue_depth as u64),
+    );
+    family(
+        &mut out,
+        "goro_blocking_threads",
+        "gauge",
+        "Blocking-pool threads.",
+        &one(m.blocking_threads as u64),
+    );
+    family(
+        &mut out,
+        "goro_stuck_polls_total",
+        "counter",
+        "Polls seen running over 10 ms.",
+        &one(m.stuck_polls),
+    );
+    let backend = m
+        .io_backend
+        .map_or_else(|| "none".to_string(), |b| b.to_string());
+    let backend = backend.replace('\\', "\\\\").replace('"', "\\\"");
+    family(
+        &mut out,
+        "goro_io_backend_info",
+        "gauge",
+        "The I/O backend the rings run.",
+        &[(format!("{{backend=\"{backend}\"}}"), 1)],
+    );
+    let tasks = goro::Handle::current().dump().tasks.len() as u64;
+    family(
+        &mut out,
+        "goro_tasks_live",
+        "gauge",
+        "Live tasks (from the task dump).",
+        &one(tasks),
+    );
+
+    family(
+        &mut out,
+        "goro_http2_connections_accepted_total",
+        "counter",
+        "TCP connections accepted.",
+        &one(c.connections_accepted.load(Relaxed)),
+    );
+    family(
+        &mut out,
+        "goro_http2_connections_open",
+        "gauge",
+        "Connections being served now.",
+        &one(c.connections_open.load(Relaxed)),
+    );
+    family(
+        &mut out,
+        "goro_http2_connections_failed_total",
+        "counter",
+        "Connections that ended with an I/O error.",
+        &one(c.connections_failed.load(Relaxed)),
+    );
+    family(
+        &mut out,
+        "goro_http2_echo_bytes_total",
+        "counter",
+        "Request body bytes echoed by /echo.",
+        &one(c.echo_bytes.load(Relaxed)),
+    );
+    let by_route: Vec<(String, u64)> = ROUTES
+        .iter()
+        .zip(&c.requests)
+        .map(|(r, v)| (format!("{{route=\"{r}\"}}"), v.load(Relaxed)))
+        .collect();
+    family(
+        &mut out,
+        "goro_http2_requests_total",
+        "counter",
+        "Requests by route.",
+        &by_route,
+    );
+    out
+}
+
+fn text(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<ResponseBody> {
     Response::builder()
         .status(status)
-        .header("content-type", "text/plain; charset=utf-8")
+        .header("content-type", content_type)
         .body(ResponseBody::Full(body.into()))
         .expect("static response parts")
 }
 
-async fn route(m: Arc<Metrics>, mut req: Request<RequestBody>) -> Response<ResponseBody> {
-    match req.uri().path() {
-        "/" => {
-            m.requests_hello.fetch_add(1, Relaxed);
-            text(StatusCode::OK, Bytes::from_static(b"hello"))
-        }
+const PLAIN: &str = "text/plain; charset=utf-8";
+
+async fn route(c: Arc<Counters>, mut req: Request<RequestBody>) -> Response<ResponseBody> {
+    let path = req.uri().path();
+    let i = ROUTES
+        .iter()
+        .position(|r| *r == path)
+        .unwrap_or(ROUTES.len() - 1);
+    c.requests[i].fetch_add(1, Relaxed);
+    match path {
+        "/" => text(StatusCode::OK, PLAIN, Bytes::from_static(b"hello")),
         "/echo" => {
-            m.requests_echo.fetch_add(1, Relaxed);
             let (tx, body) = ResponseBody::channel(4);
-            tokio::spawn(async move {
+            goro::spawn(async move {
                 let body_in = req.body_mut();
                 while let Some(Ok(chunk)) = body_in.data().await {
-                    m.echo_bytes.fetch_add(chunk.len() as u64, Relaxed);
+                    c.echo_bytes.fetch_add(chunk.len() as u64, Relaxed);
                     if tx.send(BodyChunk::Data(chunk)).await.is_err() {
                         return;
                     }
@@ -118,59 +241,118 @@ async fn route(m: Arc<Metrics>, mut req: Request<RequestBody>) -> Response<Respo
             });
             Response::new(body)
         }
-        "/metrics" => {
-            m.requests_metrics.fetch_add(1, Relaxed);
-            let mut r = text(StatusCode::OK, m.render());
-            r.headers_mut().insert(
-                "content-type",
-                http::HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            r
-        }
+        "/metrics" => text(StatusCode::OK, "text/plain; version=0.0.4", render(&c)),
         "/debug/tasks" => {
-            m.requests_debug_tasks.fetch_add(1, Relaxed);
-            text(
-                StatusCode::NOT_IMPLEMENTED,
-                "/debug/tasks lists goro tasks, and this server runs on tokio: \
-                 it will answer once goro's runtime has its I/O layer and serves HTTP/2\n",
-            )
+            let dump = goro::Handle::current().dump();
+            let head = format!("{} live tasks\n\n", dump.tasks.len());
+            text(StatusCode::OK, PLAIN, head + &dump.to_string())
         }
-        _ => {
-            m.requests_not_found.fetch_add(1, Relaxed);
-            text(StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"))
+        _ => text(
+            StatusCode::NOT_FOUND,
+            PLAIN,
+            Bytes::from_static(b"not found\n"),
+        ),
+    }
+}
+
+async fn connection(tcp: TcpStream, c: Arc<Counters>) {
+    c.connections_accepted.fetch_add(1, Relaxed);
+    c.connections_open.fetch_add(1, Relaxed);
+    let handler_counters = c.clone();
+    let served = match tcp.set_nodelay(true) {
+        Ok(()) => {
+            serve(tcp, Builder::new(), move |req| {
+                route(handler_counters.clone(), req)
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    if served.is_err() {
+        c.connections_failed.fetch_add(1, Relaxed);
+    }
+    c.connections_open.fetch_sub(1, Relaxed);
+}
+
+struct Args {
+    addr: SocketAddr,
+    workers: usize,
+    backend: goro::IoBackend,
+}
+
+/// `--flag value` pairs; any other shape is an error.
+fn parse() -> Result<Args, String> {
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    if words.len() % 2 == 1 {
+        return Err(format!("{} needs a value", words[words.len() - 1]));
+    }
+    let mut args = Args {
+        addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        workers: 2,
+        backend: goro::IoBackend::Auto,
+    };
+    for pair in words.chunks(2) {
+        let (flag, value) = (pair[0].as_str(), pair[1].as_str());
+        let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
+        match flag {
+            "--addr" => args.addr = value.parse().map_err(|e| bad(&e))?,
+            "--workers" => args.workers = value.parse().map_err(|e| bad(&e))?,
+            "--backend" => {
+                const BACKENDS: [(&str, goro::IoBackend); 4] = [
+                    ("uring", goro::IoBackend::IoUring),
+                    ("io_uring", goro::IoBackend::IoUring),
+                    ("epoll", goro::IoBackend::Epoll),
+                    ("auto", goro::IoBackend::Auto),
+                ];
+                args.backend = BACKENDS
+                    .iter()
+                    .find(|(name, _)| *name == value)
+                    .map(|(_, b)| *b)
+                    .ok_or_else(|| bad(&"unknown backend"))?;
+            }
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let served = parse().map(|args| {
+        goro::Runtime::builder()
+            .worker_threads(args.workers)
+            .io_backend(args.backend)
+            .build()
+            .and_then(|rt| rt.block_on(accept(args)))
+    });
+    match served {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("server: {e}");
+            ExitCode::FAILURE
+        }
+        Err(why) => {
+            eprintln!("server: {why}");
+            eprintln!("usage: server [--addr IP:PORT] [--workers N] [--backend uring|epoll|auto]");
+            ExitCode::from(2)
         }
     }
 }
 
-fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
-    let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(2);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
-    let metrics = Arc::new(Metrics::default());
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&addr).await?;
-        eprintln!("goro-http2 example server (tokio) on http://{addr}/ (h2c prior knowledge)");
-        loop {
-            let (tcp, _) = listener.accept().await?;
-            tcp.set_nodelay(true)?;
-            let m = metrics.clone();
-            m.connections_accepted.fetch_add(1, Relaxed);
-            m.connections_open.fetch_add(1, Relaxed);
-            tokio::spawn(async move {
-                let handler_metrics = m.clone();
-                let result = serve(tcp, Builder::new(), move |req| {
-                    route(handler_metrics.clone(), req)
-                })
-                .await;
-                if result.is_err() {
-                    m.connections_failed.fetch_add(1, Relaxed);
-                }
-                m.connections_open.fetch_sub(1, Relaxed);
-            });
+/// Binds, says where, and serves every connection on its own task.
+async fn accept(args: Args) -> std::io::Result<()> {
+    let listener = TcpListener::bind(args.addr)?;
+    eprintln!(
+        "goro-http2 example server on http://{}/ (h2c prior knowledge, {} workers)",
+        listener.local_addr()?,
+        args.workers
+    );
+    let counters = Arc::new(Counters::default());
+    let mut incoming = listener.incoming();
+    loop {
+        match incoming.next().await {
+            Some(Ok(tcp)) => drop(goro::spawn(connection(tcp, counters.clone()))),
+            Some(Err(e)) => eprintln!("server: accept: {e}"),
+            None => return Ok(()),
         }
-    })
+    }
 }

@@ -26,11 +26,19 @@
 //! }
 //! ```
 
+#[cfg(any(feature = "goro", feature = "tokio"))]
+pub mod body;
+#[cfg(any(feature = "goro", feature = "tokio"))]
+mod chan;
+#[cfg(any(feature = "goro", feature = "tokio"))]
+mod driver;
 pub mod error;
 pub mod frame;
 pub mod hpack;
 pub mod proto;
 pub mod server;
+#[cfg(feature = "goro")]
+pub mod server_goro;
 #[cfg(feature = "tokio")]
 pub mod server_tokio;
 

@@ -1,19 +1,18 @@
-//! curl against the tokio binding over loopback (h2c, prior knowledge).
-#![cfg(feature = "tokio")]
+//! curl against each server binding (tokio; goro on io_uring and on epoll) over loopback (h2c, prior knowledge).
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, TempDir, check, have, pattern, run};
+use common::{Binding, Server, TempDir, check, have, pattern, run};
 
-#[test]
-fn curl_get_hello() {
+fn curl_get_hello(b: Binding) {
     if !have("curl") {
         return;
     }
-    let server = Server::start();
+    let server = Server::start(b);
     let out = run(
         Command::new("curl").args([
             "-sS",
@@ -28,13 +27,12 @@ fn curl_get_hello() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n2 200");
 }
 
-#[test]
-fn curl_echo_3mb_byte_exact() {
+fn curl_echo_3mb_byte_exact(b: Binding) {
     if !have("curl") {
         return;
     }
-    let server = Server::start();
-    let dir = TempDir::new("curl-echo");
+    let server = Server::start(b);
+    let dir = TempDir::new(&format!("curl-echo-{b:?}"));
     let body = pattern(3 << 20);
     let (src, dst) = (dir.0.join("in.bin"), dir.0.join("out.bin"));
     std::fs::write(&src, &body).expect("write body");
@@ -53,3 +51,5 @@ fn curl_echo_3mb_byte_exact() {
     assert_eq!(echoed.len(), body.len());
     assert!(echoed == body, "echo differs from the upload");
 }
+
+per_binding!(curl_get_hello, curl_echo_3mb_byte_exact,);

@@ -1,13 +1,13 @@
-//! h2load against the tokio binding: 100 000 requests over 10 connections
+//! h2load against each server binding (tokio; goro on io_uring and on epoll): 100 000 requests over 10 connections
 //! with 10 streams each, and not one may fail.
-#![cfg(feature = "tokio")]
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, check, have, run};
+use common::{Binding, Server, check, have, run};
 
 /// The numbers of h2load's `requests:` summary line, e.g.
 /// `requests: 100 total, 100 started, 100 done, 100 succeeded, 0 failed, 0 errored, 0 timeout`.
@@ -26,12 +26,11 @@ fn summary(stdout: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
-#[test]
-fn h2load_100k_requests_no_failures() {
+fn h2load_100k_requests_no_failures(b: Binding) {
     if !have("h2load") {
         return;
     }
-    let server = Server::start();
+    let server = Server::start(b);
     let out = run(
         Command::new("h2load").args(["-n", "100000", "-c", "10", "-m", "10", &server.url("/")]),
         Duration::from_secs(300),
@@ -46,3 +45,5 @@ fn h2load_100k_requests_no_failures() {
     assert_eq!(get("timeout"), Some(0), "{stdout}");
     assert!(stdout.contains("status codes: 100000 2xx"), "{stdout}");
 }
+
+per_binding!(h2load_100k_requests_no_failures,);

@@ -1,13 +1,13 @@
-//! nghttp (nghttp2's client) against the tokio binding: many concurrent
+//! nghttp (nghttp2's client) against each server binding (tokio; goro on io_uring and on epoll): many concurrent
 //! streams on one connection, and an upload echoed back.
-#![cfg(feature = "tokio")]
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, TempDir, check, have, pattern, run};
+use common::{Binding, Server, TempDir, check, have, pattern, run};
 
 /// Responses nghttp reports with `-v`: one `:status: 200` line each.
 fn statuses(stdout: &[u8]) -> usize {
@@ -17,12 +17,11 @@ fn statuses(stdout: &[u8]) -> usize {
         .count()
 }
 
-#[test]
-fn nghttp_100_concurrent_streams() {
+fn nghttp_100_concurrent_streams(b: Binding) {
     if !have("nghttp") {
         return;
     }
-    let server = Server::start();
+    let server = Server::start(b);
     // -m 100: the same URI 100 times, all streams opened at once (the
     // server advertises 100 concurrent streams). nghttp also sends
     // PRIORITY frames for its dependency tree, which must be accepted.
@@ -37,13 +36,12 @@ fn nghttp_100_concurrent_streams() {
     assert!(!text.contains("GOAWAY") || text.contains("error_code=NO_ERROR"));
 }
 
-#[test]
-fn nghttp_echo_upload() {
+fn nghttp_echo_upload(b: Binding) {
     if !have("nghttp") {
         return;
     }
-    let server = Server::start();
-    let dir = TempDir::new("nghttp-echo");
+    let server = Server::start(b);
+    let dir = TempDir::new(&format!("nghttp-echo-{b:?}"));
     let body = pattern(1 << 20);
     let src = dir.0.join("in.bin");
     std::fs::write(&src, &body).expect("write body");
@@ -57,3 +55,5 @@ fn nghttp_echo_upload() {
     check(&out, "nghttp -d /echo");
     assert!(out.stdout == body, "echo differs from the upload");
 }
+
+per_binding!(nghttp_100_concurrent_streams, nghttp_echo_upload,);

@@ -1,20 +1,20 @@
 //! Edge cases driven by the Python `h2` package (`tests/py/h2_edge.py`),
 //! one test per case: each starts a server, runs the script against it and
 //! requires its exit status 0.
-#![cfg(feature = "tokio")]
 
+#[macro_use]
 mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, check, have_python_h2, run};
+use common::{Binding, Server, check, have_python_h2, run};
 
-fn case(name: &str) {
+fn case(b: Binding, name: &str) {
     if !have_python_h2() {
         return;
     }
-    let server = Server::start();
+    let server = Server::start(b);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/h2_edge.py");
     let out = run(
         Command::new("python3")
@@ -30,47 +30,22 @@ fn case(name: &str) {
     );
 }
 
-#[test]
-fn python_ping_ack() {
-    case("ping_ack");
+/// One test function per case, each instantiated per binding.
+macro_rules! cases {
+    ($($test:ident => $case:literal),* $(,)?) => {
+        $(fn $test(b: Binding) { case(b, $case) })*
+        per_binding!($($test),*);
+    };
 }
 
-#[test]
-fn python_window_update_overflow_connection_is_flow_control_goaway() {
-    case("window_update_overflow_connection");
-}
-
-#[test]
-fn python_window_update_overflow_stream_is_flow_control_reset() {
-    case("window_update_overflow_stream");
-}
-
-#[test]
-fn python_bad_headers_are_protocol_error_resets() {
-    case("bad_headers");
-}
-
-#[test]
-fn python_rst_storm_on_closed_streams_is_ignored() {
-    case("rst_storm_closed_streams");
-}
-
-#[test]
-fn python_rapid_reset_storm_is_survived() {
-    case("rapid_reset_storm");
-}
-
-#[test]
-fn python_continuation_flood_is_enhance_your_calm() {
-    case("continuation_flood");
-}
-
-#[test]
-fn python_bad_initial_window_setting_is_flow_control_goaway() {
-    case("bad_initial_window_setting");
-}
-
-#[test]
-fn python_client_goaway_still_drains_open_streams() {
-    case("client_goaway_drains");
-}
+cases!(
+    python_ping_ack => "ping_ack",
+    python_window_update_overflow_connection_is_flow_control_goaway => "window_update_overflow_connection",
+    python_window_update_overflow_stream_is_flow_control_reset => "window_update_overflow_stream",
+    python_bad_headers_are_protocol_error_resets => "bad_headers",
+    python_rst_storm_on_closed_streams_is_ignored => "rst_storm_closed_streams",
+    python_rapid_reset_storm_is_survived => "rapid_reset_storm",
+    python_continuation_flood_is_enhance_your_calm => "continuation_flood",
+    python_bad_initial_window_setting_is_flow_control_goaway => "bad_initial_window_setting",
+    python_client_goaway_still_drains_open_streams => "client_goaway_drains",
+);

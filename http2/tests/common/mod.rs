@@ -13,9 +13,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bytes::Bytes;
+use goro_http2::body::{BodyChunk, RequestBody, ResponseBody};
 use goro_http2::server::Builder;
-use goro_http2::server_tokio::{BodyChunk, RequestBody, ResponseBody, serve};
 use http::{Request, Response, StatusCode};
 
 /// How each external tool is installed on Debian/Ubuntu.
@@ -137,14 +140,19 @@ pub fn pattern(n: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A task for the runtime under test (the echo route streams its body
+/// from one).
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// The routes of the example server: `/` → "hello", `/echo` streams the
-/// request body (and trailers) back, anything else → 404.
-pub async fn handler(mut req: Request<RequestBody>) -> Response<ResponseBody> {
+/// request body (and trailers) back from a task started with `spawn`,
+/// anything else → 404. The body types are the same on every binding.
+pub async fn handler(spawn: fn(Task), mut req: Request<RequestBody>) -> Response<ResponseBody> {
     match req.uri().path() {
         "/" => Response::new(ResponseBody::Full(Bytes::from_static(b"hello"))),
         "/echo" => {
             let (tx, body) = ResponseBody::channel(4);
-            tokio::spawn(async move {
+            spawn(Box::pin(async move {
                 let body_in = req.body_mut();
                 while let Some(Ok(chunk)) = body_in.data().await {
                     if tx.send(BodyChunk::Data(chunk)).await.is_err() {
@@ -154,7 +162,7 @@ pub async fn handler(mut req: Request<RequestBody>) -> Response<ResponseBody> {
                 if let Some(t) = body_in.trailers() {
                     let _ = tx.send(BodyChunk::Trailers(t.clone())).await;
                 }
-            });
+            }));
             Response::new(body)
         }
         _ => {
@@ -165,32 +173,69 @@ pub async fn handler(mut req: Request<RequestBody>) -> Response<ResponseBody> {
     }
 }
 
-/// The tokio binding serving [`handler`] on 127.0.0.1 (port chosen by the
-/// OS) on its own runtime; dropped with the value.
+/// The server binding (and runtime) under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// `server_tokio` on a 2-worker tokio runtime.
+    Tokio,
+    /// `server_goro` on a 2-worker goro runtime, io_uring backend.
+    GoroUring,
+    /// `server_goro` on a 2-worker goro runtime, epoll backend.
+    GoroEpoll,
+}
+
+/// Instantiates each named test function (`fn name(b: Binding)`) once per
+/// binding, in modules `on_tokio`, `on_goro_uring` and `on_goro_epoll`
+/// (`cargo test -p goro-http2 on_goro_epoll::` runs one binding).
+#[allow(unused_macros)] // example_server.rs uses no binding
+macro_rules! per_binding {
+    ($($test:ident),* $(,)?) => {
+        #[cfg(feature = "tokio")]
+        mod on_tokio {
+            $(#[test] fn $test() { super::$test(crate::common::Binding::Tokio) })*
+        }
+        #[cfg(feature = "goro")]
+        mod on_goro_uring {
+            $(#[test] fn $test() { super::$test(crate::common::Binding::GoroUring) })*
+        }
+        #[cfg(feature = "goro")]
+        mod on_goro_epoll {
+            $(#[test] fn $test() { super::$test(crate::common::Binding::GoroEpoll) })*
+        }
+    };
+}
+
+enum Rt {
+    #[cfg(feature = "tokio")]
+    Tokio(tokio::runtime::Runtime),
+    #[cfg(feature = "goro")]
+    Goro(goro::Runtime),
+}
+
+/// [`handler`] served on 127.0.0.1 (port chosen by the OS) by one binding
+/// on its own runtime; dropped with the value.
 pub struct Server {
     /// Where it listens.
     pub addr: SocketAddr,
-    rt: Option<tokio::runtime::Runtime>,
+    rt: Option<Rt>,
 }
 
 impl Server {
     /// Binds and starts accepting; returns once the port is known.
-    pub fn start() -> Server {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+    pub fn start(binding: Binding) -> Server {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = std_listener.local_addr().expect("local addr");
         std_listener.set_nonblocking(true).expect("nonblocking");
-        rt.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
-            while let Ok((tcp, _)) = listener.accept().await {
-                let _ = tcp.set_nodelay(true);
-                tokio::spawn(serve(tcp, Builder::new(), handler));
-            }
-        });
+        let rt = match binding {
+            #[cfg(feature = "tokio")]
+            Binding::Tokio => Rt::Tokio(start_tokio(std_listener)),
+            #[cfg(feature = "goro")]
+            Binding::GoroUring => Rt::Goro(start_goro(std_listener, goro::IoBackend::IoUring)),
+            #[cfg(feature = "goro")]
+            Binding::GoroEpoll => Rt::Goro(start_goro(std_listener, goro::IoBackend::Epoll)),
+            #[allow(unreachable_patterns)]
+            other => panic!("{other:?} is not built (feature off)"),
+        };
         Server { addr, rt: Some(rt) }
     }
 
@@ -200,10 +245,59 @@ impl Server {
     }
 }
 
+#[cfg(feature = "tokio")]
+fn start_tokio(std_listener: std::net::TcpListener) -> tokio::runtime::Runtime {
+    use goro_http2::server_tokio::serve;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    fn spawn(t: Task) {
+        drop(tokio::spawn(t));
+    }
+    rt.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            tokio::spawn(serve(tcp, Builder::new(), |req| handler(spawn, req)));
+        }
+    });
+    rt
+}
+
+#[cfg(feature = "goro")]
+fn start_goro(std_listener: std::net::TcpListener, backend: goro::IoBackend) -> goro::Runtime {
+    use goro_http2::server_goro::serve;
+    let rt = goro::Runtime::builder()
+        .worker_threads(2)
+        .io_backend(backend)
+        .build()
+        .expect("goro runtime");
+    fn spawn(t: Task) {
+        drop(goro::spawn(t));
+    }
+    drop(rt.spawn(async move {
+        let listener = goro::net::TcpListener::from_std(std_listener).expect("goro listener");
+        let mut incoming = listener.incoming();
+        while let Some(Ok(tcp)) = incoming.next().await {
+            let _ = tcp.set_nodelay(true);
+            drop(goro::spawn(serve(tcp, Builder::new(), |req| {
+                handler(spawn, req)
+            })));
+        }
+    }));
+    rt
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
+        match self.rt.take() {
+            #[cfg(feature = "tokio")]
+            Some(Rt::Tokio(rt)) => rt.shutdown_background(),
+            #[cfg(feature = "goro")]
+            Some(Rt::Goro(rt)) => rt.shutdown_timeout(std::time::Duration::from_secs(5)),
+            None => {}
         }
     }
 }

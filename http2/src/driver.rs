@@ -1,0 +1,407 @@
+//! The connection driver both server bindings share: one task per
+//! connection pumps the sans-IO [`Connection`] between the socket, the
+//! request handlers and their bodies. A binding supplies only a
+//! [`Transport`] (its socket) and a [`Runtime`] (spawn and a timer); see
+//! `server_goro.rs` and `server_tokio.rs`.
+//!
+//! One turn of the loop in [`serve`]:
+//! 1. hand every core event to its place (new request → a handler slot,
+//!    DATA → the request body's channel, reset → drop its body);
+//! 2. write everything the core has to send, up to 64 frames at a time;
+//! 3. wait for the first of: bytes from the socket (only while the core
+//!    [wants to read](Connection::wants_read)), a handler's reply or body
+//!    release, a chunk of a streamed body whose stream may send, the
+//!    core's timer.
+//!
+//! Back-pressure, end to end:
+//! 1. Request bodies: the connection opens a stream's flow-control window
+//!    only when the handler has taken the bytes (`RequestBody::data`), so a
+//!    slow handler slows the client, and what is queued for it is bounded
+//!    by the window.
+//! 2. Response bodies: a streaming body is a bounded channel; the driver
+//!    reads from it only while the stream's send buffer has room
+//!    (`send_capacity`), so a client that does not open its window stalls
+//!    the producer instead of growing a buffer.
+//! 3. Writes: while a write blocks, the connection reads nothing new and
+//!    the core's caps bound what piles up meanwhile.
+//! 4. Handlers: at most `max_concurrent_streams` handler futures run at
+//!    once, and a stream reset by the client keeps its handler's slot until
+//!    the handler ends (Go's rapid-reset defence, x/net 0.17); later
+//!    requests wait.
+//!
+//! A handler's future is polled once on the connection task before it is
+//! given a task of its own: one that answers at once (the common
+//! `GET /`) costs no spawn, no channel message and no wake-up. A panic in
+//! that first poll is caught and resets the stream, as a panic on the
+//! handler's own task does (through [`Reply`]'s drop).
+
+use std::collections::{HashMap, VecDeque};
+use std::future::{Future, poll_fn};
+use std::io;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Request, Response};
+
+use crate::body::{BodyChunk, BodyStream, Incoming, Msg, RequestBody, ResponseBody};
+use crate::chan::{self, Receiver, Sender};
+use crate::frame::{OutFrame, StreamId};
+use crate::server::Builder;
+use crate::{Connection, Event, Reason};
+
+/// Frames gathered per write.
+const FRAMES_PER_WRITE: usize = 64;
+
+/// A connection's byte stream, as a binding drives it.
+pub(crate) trait Transport {
+    /// Polls for the next bytes read; an empty slice is end of stream. The
+    /// read in flight must survive a `Pending` (it is polled again later).
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>>;
+
+    /// Writes `frames` whole and in order.
+    fn write(&mut self, frames: &[OutFrame]) -> impl Future<Output = io::Result<()>>;
+
+    /// Ends the write side after the last frame (best effort).
+    fn shutdown(&mut self) -> impl Future<Output = ()>;
+}
+
+/// What a binding's runtime lends the driver.
+pub(crate) trait Runtime {
+    /// A timer future.
+    type Sleep: Future<Output = ()> + Unpin;
+
+    /// A timer firing at `deadline`.
+    fn sleep_until(deadline: Instant) -> Self::Sleep;
+
+    /// Runs `task` on a task of its own.
+    fn spawn(task: impl Future<Output = ()> + Send + 'static);
+}
+
+/// Serves one HTTP/2 connection over `io` until it ends.
+pub(crate) async fn serve<T, R, H, F>(mut io: T, builder: Builder, handler: H) -> io::Result<()>
+where
+    T: Transport,
+    R: Runtime,
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+    let mut d: Driver<H, R> = Driver::new(builder, handler, waker);
+    let mut frames: Vec<OutFrame> = Vec::with_capacity(FRAMES_PER_WRITE);
+    let mut timer: Option<(Instant, R::Sleep)> = None;
+    loop {
+        while let Some(ev) = d.conn.poll_event() {
+            d.dispatch(ev);
+        }
+        while d.gather(&mut frames) {
+            io.write(&frames).await?;
+            frames.clear();
+        }
+        if d.conn.is_closed() {
+            io.shutdown().await;
+            return Ok(());
+        }
+        match d.conn.next_timeout() {
+            None => timer = None,
+            Some(t) if timer.as_ref().is_some_and(|(at, _)| *at == t) => {}
+            Some(t) => timer = Some((t, R::sleep_until(t))),
+        }
+        let reading = d.conn.wants_read();
+        let ended = poll_fn(|cx| {
+            let mut woke = d.poll_work(cx);
+            if reading {
+                match io.poll_read(cx) {
+                    Poll::Ready(Ok([])) => return Poll::Ready(Ok(true)),
+                    Poll::Ready(Ok(bytes)) => {
+                        d.conn.recv(bytes);
+                        woke = true;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if let Some((_, sleep)) = &mut timer {
+                if Pin::new(sleep).poll(cx).is_ready() {
+                    timer = None;
+                    d.conn.handle_timeout(Instant::now());
+                    woke = true;
+                }
+            }
+            if woke {
+                Poll::Ready(Ok(false))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await?;
+        if ended {
+            return Ok(());
+        }
+    }
+}
+
+/// Sends the handler's reply, or on drop without one (the handler
+/// panicked or its task was cancelled) tells the connection to reset the
+/// stream, so the handler slot is always returned.
+struct Reply {
+    stream: StreamId,
+    ctl: Sender<Msg>,
+    sent: bool,
+}
+
+impl Reply {
+    fn send(mut self, resp: Response<ResponseBody>) {
+        self.sent = true;
+        let _ = self.ctl.try_send(Msg::Response(self.stream, resp));
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if !self.sent {
+            let _ = self.ctl.try_send(Msg::Failed(self.stream));
+        }
+    }
+}
+
+/// The connection task's state.
+struct Driver<H, R> {
+    conn: Connection,
+    handler: H,
+    /// The connection task's waker, for the first poll of handlers.
+    waker: Waker,
+    ctl: Sender<Msg>,
+    inbox: Receiver<Msg>,
+    bodies_in: HashMap<u32, Sender<Incoming>>,
+    bodies_out: Vec<(StreamId, BodyStream)>,
+    /// Handler futures started and not finished. Bounded by
+    /// `max_concurrent_streams` even when their streams were reset: a
+    /// reset frees the stream slot at once, but not the handler's.
+    running: usize,
+    max_running: usize,
+    /// Requests waiting for a handler slot; bounded by the core's stream
+    /// limit, since each is an open stream.
+    waiting: VecDeque<(StreamId, Request<RequestBody>)>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<H, F, R> Driver<H, R>
+where
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+    R: Runtime,
+{
+    fn new(builder: Builder, handler: H, waker: Waker) -> Self {
+        let max_running = (builder.clone().config().max_concurrent_streams as usize).max(1);
+        let (ctl, inbox) = chan::unbounded();
+        Driver {
+            conn: builder.connection(Instant::now()),
+            handler,
+            waker,
+            ctl,
+            inbox,
+            bodies_in: HashMap::new(),
+            bodies_out: Vec::new(),
+            running: 0,
+            max_running,
+            waiting: VecDeque::new(),
+            runtime: PhantomData,
+        }
+    }
+
+    /// Moves up to [`FRAMES_PER_WRITE`] frames to `out`; false if none.
+    fn gather(&mut self, out: &mut Vec<OutFrame>) -> bool {
+        while out.len() < FRAMES_PER_WRITE {
+            match self.conn.poll_transmit() {
+                Some(f) => out.push(f),
+                None => break,
+            }
+        }
+        !out.is_empty()
+    }
+
+    /// Takes every handler message and every body chunk that can go out
+    /// now; true if anything was taken.
+    fn poll_work(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut woke = false;
+        while let Poll::Ready(Some(msg)) = self.inbox.poll_recv(cx) {
+            self.on_msg(msg);
+            woke = true;
+        }
+        let mut i = 0;
+        while i < self.bodies_out.len() {
+            let (stream, body) = &mut self.bodies_out[i];
+            if self.conn.send_capacity(*stream) > 0 {
+                if let Poll::Ready(chunk) = body.rx.poll_recv(cx) {
+                    woke = true;
+                    if self.on_body(i, chunk) {
+                        continue; // `i` now holds another body
+                    }
+                }
+            }
+            i += 1;
+        }
+        woke
+    }
+
+    /// Starts waiting requests while handler slots are free.
+    fn run_waiting(&mut self) {
+        while self.running < self.max_running {
+            let Some((stream, request)) = self.waiting.pop_front() else {
+                break;
+            };
+            self.running += 1;
+            match self.start(stream, request) {
+                Poll::Pending => {}
+                Poll::Ready(resp) => {
+                    self.running -= 1;
+                    self.respond(stream, resp);
+                }
+            }
+        }
+    }
+
+    /// Calls the handler and polls its future once; if it is not done,
+    /// it goes on on its own task and replies through the inbox.
+    fn start(
+        &mut self,
+        stream: StreamId,
+        request: Request<RequestBody>,
+    ) -> Poll<Option<Response<ResponseBody>>> {
+        let mut fut = Box::pin((self.handler)(request));
+        let mut cx = Context::from_waker(&self.waker);
+        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
+            Ok(Poll::Ready(resp)) => Poll::Ready(Some(resp)),
+            Err(_panic) => Poll::Ready(None),
+            Ok(Poll::Pending) => {
+                let reply = Reply {
+                    stream,
+                    ctl: self.ctl.clone(),
+                    sent: false,
+                };
+                R::spawn(async move {
+                    let resp = fut.await;
+                    reply.send(resp);
+                });
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Sends a handler's response (`None`: it failed; reset the stream).
+    fn respond(&mut self, s: StreamId, resp: Option<Response<ResponseBody>>) {
+        let Some(resp) = resp else {
+            self.conn.reset_stream(s, Reason::INTERNAL_ERROR);
+            return;
+        };
+        let (parts, body) = resp.into_parts();
+        let head = Response::from_parts(parts, ());
+        let empty = matches!(body, ResponseBody::Empty);
+        if self.conn.send_response(s, head, empty).is_ok() {
+            match body {
+                ResponseBody::Empty => {}
+                ResponseBody::Full(b) => {
+                    let _ = self.conn.send_data(s, b, true);
+                }
+                ResponseBody::Stream(rx) => self.bodies_out.push((s, rx)),
+            }
+        }
+    }
+
+    fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Release(s, n) => self.conn.release_capacity(s, n),
+            Msg::Failed(s) => {
+                self.running -= 1;
+                self.respond(s, None);
+                self.run_waiting();
+            }
+            Msg::Response(s, resp) => {
+                self.running -= 1;
+                self.respond(s, Some(resp));
+                self.run_waiting();
+            }
+        }
+    }
+
+    /// Sends one chunk of body `i`; true if that body is finished (and
+    /// removed by a swap with the last one).
+    fn on_body(&mut self, i: usize, chunk: Option<BodyChunk>) -> bool {
+        let s = self.bodies_out[i].0;
+        let done = match chunk {
+            Some(BodyChunk::Data(b)) => self.conn.send_data(s, b, false).is_err(),
+            Some(BodyChunk::Trailers(t)) => {
+                let _ = self.conn.send_trailers(s, t);
+                true
+            }
+            None => {
+                let _ = self.conn.send_data(s, Bytes::new(), true);
+                true
+            }
+        };
+        if done {
+            self.bodies_out.swap_remove(i);
+        }
+        done
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Request {
+                stream,
+                request,
+                end_stream,
+            } => {
+                let rx = if end_stream {
+                    None
+                } else {
+                    let (tx, rx) = chan::unbounded();
+                    self.bodies_in.insert(stream.0, tx);
+                    Some(rx)
+                };
+                let body = RequestBody {
+                    stream,
+                    rx,
+                    ctl: self.ctl.clone(),
+                    trailers: None,
+                };
+                self.waiting.push_back((stream, request.map(|()| body)));
+                self.run_waiting();
+            }
+            Event::Data {
+                stream,
+                data,
+                end_stream,
+            } => {
+                let len = data.len();
+                let delivered = match self.bodies_in.get(&stream.0) {
+                    Some(tx) => tx.try_send(Incoming::Data(data)).is_ok(),
+                    None => false,
+                };
+                if !delivered {
+                    // Nobody reads this body any more: keep the window open.
+                    self.conn.release_capacity(stream, len);
+                }
+                if end_stream {
+                    self.bodies_in.remove(&stream.0);
+                }
+            }
+            Event::Trailers { stream, trailers } => {
+                if let Some(tx) = self.bodies_in.remove(&stream.0) {
+                    let _ = tx.try_send(Incoming::Trailers(trailers));
+                }
+            }
+            Event::Reset { stream, reason } => {
+                if let Some(tx) = self.bodies_in.remove(&stream.0) {
+                    let _ = tx.try_send(Incoming::Reset(reason));
+                }
+                self.bodies_out.retain(|(s, _)| *s != stream);
+                self.waiting.retain(|(s, _)| *s != stream);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The goro binding (feature `goro`, on by default): [`serve`] runs the
+//! shared connection driver (`driver.rs`: handler slots, back-pressure, the
+//! pumping of the sans-IO core) over a [`goro::net::TcpStream`], with
+//! `goro::spawn` for handlers and `goro::time` for the core's timer.
+//!
+//! I/O is owned-buffer, so it is native on io_uring and emulated on epoll
+//! (the runtime's `Builder::io_backend` or `GORO_IO_BACKEND` picks):
+//! - one read is always in flight while the core wants bytes; it lives
+//!   across the driver's waits (dropping it would lose what it read), and
+//!   its 64 KiB buffer goes to the kernel and comes back;
+//! - the frames of one turn (up to 64) are gathered into one reused write
+//!   buffer and sent with `write_all`. The kernel owns a buffer while an
+//!   io_uring op runs, and a handler's `Bytes` may be shared, so payloads
+//!   are copied once into that buffer (the tokio binding writes them
+//!   vectored without a copy).
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! use bytes::Bytes;
+//! use goro_http2::server_goro::{ResponseBody, serve};
+//! let rt = goro::Runtime::builder().worker_threads(2).build()?;
+//! let served: std::io::Result<()> = rt.block_on(async {
+//!     let listener = goro::net::TcpListener::bind("127.0.0.1:8080")?;
+//!     loop {
+//!         let (tcp, _) = listener.accept().await?;
+//!         goro::spawn(serve(tcp, goro_http2::server::Builder::new(), |_req| async {
+//!             http::Response::new(ResponseBody::Full(Bytes::from_static(b"hello")))
+//!         }));
+//!     }
+//! });
+//! served
+//! # }
+//! ```
+
+use std::future::Future;
+use std::io;
+use std::net::Shutdown;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use goro::net::{IoFuture, TcpStream};
+use http::{Request, Response};
+
+pub use crate::body::{BodyChunk, BodyClosed, BodySender, BodyStream, RequestBody, ResponseBody};
+use crate::driver::{self, Runtime, Transport};
+use crate::frame::OutFrame;
+use crate::server::Builder;
+
+/// Bytes read per operation.
+const READ_BUF: usize = 64 * 1024;
+
+/// Serves one HTTP/2 (prior knowledge) connection until it ends.
+/// `handler` is called once per request; a future it returns that is not
+/// ready at its first poll runs on its own goro task. At most
+/// `max_concurrent_streams` handler futures run at once.
+pub async fn serve<H, F>(tcp: TcpStream, builder: Builder, handler: H) -> io::Result<()>
+where
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    let io = GoroIo {
+        tcp: &tcp,
+        read: None,
+        buf: Vec::with_capacity(READ_BUF),
+        out: Vec::new(),
+    };
+    driver::serve::<_, Goro, _, _>(io, builder, handler).await
+}
+
+type ReadOp<'a> = IoFuture<'a, (io::Result<usize>, Vec<u8>)>;
+
+struct GoroIo<'a> {
+    tcp: &'a TcpStream,
+    /// The read in flight, if any; it owns the read buffer meanwhile.
+    read: Option<ReadOp<'a>>,
+    /// The read buffer between reads; it holds the last read's bytes.
+    buf: Vec<u8>,
+    /// The write buffer, reused.
+    out: Vec<u8>,
+}
+
+impl Transport for GoroIo<'_> {
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let tcp = self.tcp;
+        let read = self.read.get_or_insert_with(|| {
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.clear();
+            tcp.read(buf)
+        });
+        let (result, buf) = match Pin::new(read).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(done) => done,
+        };
+        self.read = None;
+        self.buf = buf;
+        if self.buf.capacity() < READ_BUF {
+            // A failed submit hands back an empty buffer.
+            self.buf.reserve(READ_BUF);
+        }
+        Poll::Ready(result.map(|n| &self.buf[..n]))
+    }
+
+    async fn write(&mut self, frames: &[OutFrame]) -> io::Result<()> {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        for f in frames {
+            out.extend_from_slice(&f.head);
+            out.extend_from_slice(&f.payload);
+        }
+        let (result, out) = self.tcp.write_all(out).await;
+        self.out = out;
+        result
+    }
+
+    async fn shutdown(&mut self) {
+        let _ = self.tcp.shutdown(Shutdown::Write);
+    }
+}
+
+/// goro's spawn and timer.
+struct Goro;
+
+impl Runtime for Goro {
+    type Sleep = goro::time::Sleep;
+
+    fn sleep_until(deadline: Instant) -> Self::Sleep {
+        goro::time::sleep_until(goro::time::Instant::from_std(deadline))
+    }
+
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+        drop(goro::spawn(task));
+    }
+}
