@@ -14,10 +14,13 @@
 //! 1. **Objects bump down** from `top`: `new = (top - size) & !(align - 1)`,
 //!    checked against `low`. `top` is always a multiple of [`MIN_ALIGN`] (8),
 //!    and sizes are rounded up to 8, so for `align <= 8` the mask disappears
-//!    at compile time: the fast path is load `top`, load `low`, subtract,
-//!    compare, subtract, store. Both fingers live in the `Arena` itself
-//!    (bumpalo keeps its finger behind a pointer to the chunk footer, one load
-//!    more).
+//!    at compile time. Both fingers are at least [`LOW_FLOOR`] (4 KiB), so
+//!    for a size up to 4 KiB — known at compile time for `alloc::<T>` —
+//!    `top - size` cannot wrap and needs no check of its own: the fast path
+//!    is load `top`, subtract, compare with `low`, branch, store (five
+//!    instructions; bumpalo's has ten, with a load of the chunk footer
+//!    pointer, the round-down and an overflow check). Larger sizes take the
+//!    cold path, which first tries the current chunk with a wrap-safe check.
 //! 2. **Collection buffers bump up** from `low` (`Vec`, `String`, the
 //!    `Allocator` impl). A buffer whose end is `low` is the last upward
 //!    allocation and grows *in place* by moving `low`, with no copy, even if
@@ -81,15 +84,21 @@ const MIN_CHUNK_SIZE: usize = 128;
 /// Normal chunks stop doubling at this size.
 const MAX_CHUNK_SIZE: usize = 4 << 20;
 
-/// Address of both fingers of an arena without a chunk: non-null and
-/// aligned to [`MIN_ALIGN`] so that zero-sized requests succeed on the fast
-/// path; it carries no provenance and is never dereferenced for a non-zero
-/// size (the capacity between the fingers is zero).
-const EMPTY_ADDR: usize = 16;
+/// Neither finger is ever below this address (invariant 1 of the module
+/// header): a chunk whose data would start lower is refused
+/// ([`chunk::alloc_chunk`]; no mainstream platform maps the first page), and
+/// an arena without a chunk points both fingers here. So for `size <=
+/// LOW_FLOOR`, `top - size` cannot wrap.
+pub(crate) const LOW_FLOOR: usize = 4096;
 
+/// Address of both fingers of an arena without a chunk: [`LOW_FLOOR`],
+/// non-null and aligned to [`MIN_ALIGN`], so that zero-sized requests
+/// succeed on the fast path. It carries no provenance and is never
+/// dereferenced for a non-zero size (the capacity between the fingers is
+/// zero).
 fn empty_finger() -> NonNull<u8> {
-    // SAFETY: EMPTY_ADDR is not zero.
-    unsafe { NonNull::new_unchecked(ptr::without_provenance_mut(EMPTY_ADDR)) }
+    // SAFETY: LOW_FLOOR is not zero.
+    unsafe { NonNull::new_unchecked(ptr::without_provenance_mut(LOW_FLOOR)) }
 }
 
 #[inline(always)]
@@ -292,9 +301,45 @@ impl Arena {
 
     // ----- the fast paths ------------------------------------------------
 
-    /// Bumps `top` down; `None` when the current chunk has no room.
+    /// The fast path: bumps `top` down for a request of at most
+    /// [`LOW_FLOOR`] bytes; `None` when the current chunk has no room *or*
+    /// the request is larger (the slow path then tries
+    /// [`bump_down_any`](Self::bump_down_any)).
     #[inline(always)]
     fn bump_down(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
+        let top = self.top.get();
+        let t = top.as_ptr().addr();
+        let l = self.low.get().as_ptr().addr();
+        // `size <= isize::MAX` (a Layout), so rounding up cannot overflow;
+        // `top` and the rounded size are multiples of MIN_ALIGN, so `new` is.
+        let size = if align <= MIN_ALIGN {
+            round_up(size, MIN_ALIGN)
+        } else {
+            size
+        };
+        // Folds away when `size` is a constant (every `alloc::<T>`).
+        if size > LOW_FLOOR {
+            return None;
+        }
+        // `size <= LOW_FLOOR <= l <= t` (invariant 1): no wrap.
+        let mut new = t - size;
+        if align > MIN_ALIGN {
+            new &= !(align - 1);
+        }
+        if new < l {
+            return None;
+        }
+        // SAFETY: `l <= new <= t`, and `l >= LOW_FLOOR > 0`.
+        let p = unsafe { NonNull::new_unchecked(top.as_ptr().with_addr(new)) };
+        self.top.set(p);
+        Some(p)
+    }
+
+    /// Bumps `top` down for a request of any size; `None` when the current
+    /// chunk has no room. The slow path's first try, and its bump into a
+    /// fresh chunk.
+    #[inline]
+    fn bump_down_any(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
         let top = self.top.get();
         let t = top.as_ptr().addr();
         let l = self.low.get().as_ptr().addr();

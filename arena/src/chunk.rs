@@ -18,6 +18,7 @@
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
+use crate::arena::LOW_FLOOR;
 use crate::error::{AllocError, AllocErrorKind};
 
 /// Header at the start of every chunk.
@@ -41,7 +42,8 @@ pub(crate) const HEADER_SIZE: usize =
     (size_of::<ChunkHeader>() + CHUNK_ALIGN - 1) & !(CHUNK_ALIGN - 1);
 
 /// Allocates a chunk of `size` bytes (header included) from the global
-/// allocator.
+/// allocator. A block placed below [`LOW_FLOOR`] is given back and reported
+/// as out of memory (see there).
 pub(crate) fn alloc_chunk(
     size: usize,
     align: usize,
@@ -54,6 +56,14 @@ pub(crate) fn alloc_chunk(
     // SAFETY: `layout` has a non-zero size (it holds at least the header).
     let base = unsafe { std::alloc::alloc(layout) };
     let base = NonNull::new(base).ok_or(AllocError::new(AllocErrorKind::OutOfMemory))?;
+    if base.as_ptr().addr() < LOW_FLOOR {
+        // The fast path relies on no finger being below LOW_FLOOR. No
+        // mainstream platform maps the first page; if one ever hands it out,
+        // treat it as a failed allocation rather than break that bound.
+        // SAFETY: just allocated with `layout`, not shared.
+        unsafe { std::alloc::dealloc(base.as_ptr(), layout) };
+        return Err(AllocError::new(AllocErrorKind::OutOfMemory));
+    }
     let header = base.cast::<ChunkHeader>();
     // SAFETY: `base` is a fresh block of `size >= HEADER_SIZE` bytes aligned
     // to at least 16, so the header fits and is aligned.

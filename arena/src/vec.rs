@@ -119,7 +119,10 @@ impl<'a, T> Vec<'a, T> {
     #[inline(always)]
     pub fn push(&mut self, value: T) {
         if self.len == self.cap {
-            self.grow_one();
+            // By value, not `&mut self`: the vector's address does not
+            // escape, so a push loop keeps `ptr`/`len`/`cap` in registers
+            // instead of storing `len` to memory on every push.
+            (self.ptr, self.cap) = Self::grown_by_one(self.arena, self.ptr, self.cap, self.len);
         }
         // SAFETY: `len < cap`: the slot is inside the buffer and unused.
         unsafe { self.ptr.as_ptr().add(self.len).write(value) };
@@ -250,9 +253,33 @@ impl<'a, T> Vec<'a, T> {
     #[cold]
     #[inline(never)]
     fn grow_one(&mut self) {
-        if let Err(e) = self.grow_to(self.len + 1, true) {
+        (self.ptr, self.cap) = Self::grown_by_one(self.arena, self.ptr, self.cap, self.len);
+    }
+
+    /// The buffer `(ptr, cap)` holding `len` elements, grown for one more:
+    /// returns the new buffer and capacity. Panics, leaving the caller's
+    /// vector as it was, if the arena cannot allocate.
+    #[cold]
+    #[inline(never)]
+    fn grown_by_one(
+        arena: &'a Arena,
+        ptr: NonNull<T>,
+        cap: usize,
+        len: usize,
+    ) -> (NonNull<T>, usize) {
+        // A stand-in that must not drop: the caller's vector still owns the
+        // elements (and, on success, takes the new buffer back).
+        let mut v = ManuallyDrop::new(Vec {
+            ptr,
+            cap,
+            len,
+            arena,
+            _owns: PhantomData,
+        });
+        if let Err(e) = v.grow_to(len + 1, true) {
             alloc_failed(e)
         }
+        (v.ptr, v.cap)
     }
 
     /// Grows the buffer to hold at least `want` elements (`amortised`:

@@ -322,3 +322,48 @@ fn arena_is_send() {
     });
     assert_eq!(arena.chunk_count(), 1);
 }
+
+/// The fast path takes requests up to 4 KiB; a larger one goes through the
+/// slow path, which must still bump into the current chunk when it fits
+/// rather than start a new chunk. Both sides of the boundary, both align
+/// branches.
+#[test]
+fn requests_around_the_fast_path_bound_share_the_current_chunk() {
+    let arena = Arena::with_capacity(64 * 1024);
+    for align in [8usize, 16, 64] {
+        for size in [4088usize, 4096, 4104, 5000] {
+            let before = arena.chunk_capacity_left();
+            let layout = Layout::from_size_align(size, align).unwrap();
+            let p = arena.alloc_layout(layout);
+            assert_eq!(p.as_ptr().addr() % align, 0, "size {size} align {align}");
+            // SAFETY: a fresh block of `size` bytes.
+            unsafe { p.as_ptr().write_bytes(0xCD, size) };
+            let used = before - arena.chunk_capacity_left();
+            assert!(
+                (size..size + align.max(8)).contains(&used),
+                "size {size} align {align} used {used}"
+            );
+        }
+    }
+    assert_eq!(arena.chunk_count(), 1);
+    // A dynamically sized copy over the bound lands in the same chunk too.
+    let big = vec![7u8; 6000];
+    let copy = arena.alloc_slice_copy(&big);
+    assert_eq!(copy, &big[..]);
+    assert_eq!(arena.chunk_count(), 1);
+}
+
+/// An arena with no chunk yet: a zero-sized request of any alignment up to
+/// a page succeeds without allocating; the first real one allocates.
+#[test]
+fn empty_arena_serves_zero_sized_requests_on_the_fast_path() {
+    let arena = Arena::new();
+    for shift in 0..=12 {
+        let layout = Layout::from_size_align(0, 1 << shift).unwrap();
+        let p = arena.alloc_layout(layout);
+        assert_eq!(p.as_ptr().addr() % (1 << shift), 0);
+    }
+    assert_eq!(arena.chunk_count(), 0);
+    arena.alloc(1u8);
+    assert_eq!(arena.chunk_count(), 1);
+}

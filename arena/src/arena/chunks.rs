@@ -6,7 +6,8 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 
 use super::{
-    Arena, CHUNK_ALIGN, Dir, MAX_CHUNK_SIZE, MIN_ALIGN, chunk_bytes_for, empty_finger, round_up,
+    Arena, CHUNK_ALIGN, Dir, LOW_FLOOR, MAX_CHUNK_SIZE, MIN_ALIGN, chunk_bytes_for, empty_finger,
+    round_up,
 };
 use crate::chunk::{self, ChunkHeader};
 use crate::error::{AllocError, AllocErrorKind};
@@ -202,6 +203,13 @@ impl Arena {
     #[inline(never)]
     pub(crate) fn alloc_slow(&self, layout: Layout, dir: Dir) -> Result<NonNull<u8>, AllocError> {
         let overflow = AllocError::new(AllocErrorKind::CapacityOverflow);
+        // The fast path takes only requests up to LOW_FLOOR; a larger one
+        // may still fit the current chunk.
+        if dir == Dir::Down && layout.size() > LOW_FLOOR {
+            if let Some(p) = self.bump_down_any(layout.size(), layout.align()) {
+                return Ok(p);
+            }
+        }
         // Worst case in an empty chunk, whose data start and end are 16-aligned.
         let pad = if layout.align() > MIN_ALIGN {
             layout.align()
@@ -243,7 +251,7 @@ impl Arena {
             }
         }
         let p = match dir {
-            Dir::Down => self.bump_down(layout.size(), layout.align()),
+            Dir::Down => self.bump_down_any(layout.size(), layout.align()),
             Dir::Up => self.bump_up(layout.size(), layout.align()),
         };
         // The new chunk holds at least `needed`, so this always succeeds.
