@@ -4,8 +4,10 @@
 //! same thing).
 //!
 //! Whole servers are not criterion material (the server is another
-//! process); `GORO_H2LOAD=1` prints the h2load tables of the quick report
-//! here instead, and `GORO_H2LOAD_FULL=1` runs them with 200 000 requests:
+//! process); `GORO_H2LOAD=1` prints the h2load tables (`h2load::tables`:
+//! goro-http2 on goro with io_uring and with epoll, on tokio, h2 on tokio,
+//! nghttpd; then start-up time and binary size) here instead, and
+//! `GORO_H2LOAD_FULL=1` runs them with 200 000 requests:
 //! `GORO_H2LOAD_FULL=1 cargo bench -p goro-bench --bench http2 -- hpack_decode_request`.
 
 // criterion_group! expands to an undocumented public function.
@@ -37,7 +39,8 @@ fn hpack(c: &mut Criterion) {
     } else if std::env::var_os("GORO_H2LOAD").is_some()
         || std::env::var_os("GORO_H2LOAD_FULL").is_some()
     {
-        for t in workload::server_tables() {
+        let tables = h2load::tables(workload::h2load_requests(), workload::H2LOAD_ROUNDS);
+        for t in tables {
             println!("{}", t.to_markdown());
         }
     }

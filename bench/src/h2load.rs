@@ -19,11 +19,13 @@
 //! Nothing is invented: a missing tool gives [`Error::ToolMissing`] and the
 //! report prints "not measured".
 
-use std::io;
+use std::io::{self, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::quick::{Cell, Row, Table};
 
 /// Why a measurement could not be made.
 #[derive(Debug)]
@@ -63,6 +65,12 @@ impl From<io::Error> for Error {
 /// The servers compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Server {
+    /// goro-http2 on goro's runtime, io_uring backend (`examples/server.rs
+    /// --backend uring`).
+    GoroUring,
+    /// goro-http2 on goro's runtime, epoll backend (`examples/server.rs
+    /// --backend epoll`).
+    GoroEpoll,
     /// goro-http2's core on its tokio binding (`examples/tokio_hello.rs`).
     GoroTokio,
     /// The `h2` crate on tokio (`examples/h2_tokio_hello.rs`).
@@ -72,9 +80,20 @@ pub enum Server {
 }
 
 impl Server {
+    /// Every contender, in report order.
+    pub const ALL: [Server; 5] = [
+        Server::GoroUring,
+        Server::GoroEpoll,
+        Server::GoroTokio,
+        Server::H2Tokio,
+        Server::Nghttpd,
+    ];
+
     /// The column name in the report.
     pub fn name(self) -> &'static str {
         match self {
+            Server::GoroUring => "goro-http2 + goro (uring)",
+            Server::GoroEpoll => "goro-http2 + goro (epoll)",
             Server::GoroTokio => "goro-http2 + tokio",
             Server::H2Tokio => "h2 + tokio",
             Server::Nghttpd => "nghttpd",
@@ -166,7 +185,8 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Builds the example servers (`cargo build --release -p goro-http2
-/// --features tokio --examples`; quick when they are up to date) and
+/// --features tokio --examples`, which with the default `goro` feature
+/// builds the goro `server` too; quick when they are up to date) and
 /// returns the directory that holds them.
 pub fn build_examples() -> Result<PathBuf, Error> {
     let root = workspace_root();
@@ -204,33 +224,7 @@ fn free_port() -> io::Result<u16> {
 /// nghttpd's default of one.
 pub fn start(server: Server, examples: &Path) -> Result<Running, Error> {
     let port = free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    let (mut cmd, docroot) = match server {
-        Server::GoroTokio | Server::H2Tokio => {
-            let bin = match server {
-                Server::GoroTokio => "tokio_hello",
-                _ => "h2_tokio_hello",
-            };
-            let mut cmd = Command::new(examples.join(bin));
-            cmd.args([addr.as_str(), "1"]);
-            (cmd, None)
-        }
-        Server::Nghttpd => {
-            if !installed("nghttpd") {
-                return Err(Error::ToolMissing("nghttpd"));
-            }
-            // GET / is served from index.html: the same 5 bytes as the others.
-            let dir = TempDir::new("nghttpd")?;
-            std::fs::write(dir.0.join("index.html"), b"hello")?;
-            std::fs::write(dir.0.join("hello"), b"hello")?;
-            let mut cmd = Command::new("nghttpd");
-            cmd.arg("--no-tls")
-                .arg("-d")
-                .arg(&dir.0)
-                .arg(port.to_string());
-            (cmd, Some(dir))
-        }
-    };
+    let (mut cmd, docroot) = command(server, examples, port)?;
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -251,6 +245,176 @@ pub fn start(server: Server, examples: &Path) -> Result<Running, Error> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(running)
+}
+
+/// The command line that runs `server` on `port` with one worker thread
+/// (nghttpd: its default single thread), and nghttpd's document root.
+fn command(
+    server: Server,
+    examples: &Path,
+    port: u16,
+) -> Result<(Command, Option<TempDir>), Error> {
+    let addr = format!("127.0.0.1:{port}");
+    let backend = match server {
+        Server::GoroUring => "uring",
+        Server::GoroEpoll => "epoll",
+        Server::GoroTokio => return Ok((tokio_example("tokio_hello", examples, &addr), None)),
+        Server::H2Tokio => return Ok((tokio_example("h2_tokio_hello", examples, &addr), None)),
+        Server::Nghttpd => {
+            if !installed("nghttpd") {
+                return Err(Error::ToolMissing("nghttpd"));
+            }
+            // GET / is served from index.html: the same 5 bytes as the others.
+            let dir = TempDir::new(&format!("nghttpd-{port}"))?;
+            std::fs::write(dir.0.join("index.html"), b"hello")?;
+            std::fs::write(dir.0.join("hello"), b"hello")?;
+            let mut cmd = Command::new("nghttpd");
+            cmd.arg("--no-tls")
+                .arg("-d")
+                .arg(&dir.0)
+                .arg(port.to_string());
+            return Ok((cmd, Some(dir)));
+        }
+    };
+    let mut cmd = Command::new(examples.join("server"));
+    cmd.args(["--addr", &addr, "--workers", "1", "--backend", backend]);
+    Ok((cmd, None))
+}
+
+/// The tokio examples take `ADDR WORKERS`.
+fn tokio_example(bin: &str, examples: &Path, addr: &str) -> Command {
+    let mut cmd = Command::new(examples.join(bin));
+    cmd.args([addr, "1"]);
+    cmd
+}
+
+/// Runs before a start-up measurement: how long from `exec` to the first
+/// answered request, median of this many runs.
+pub const STARTUP_RUNS: usize = 11;
+
+/// Time from spawning `server` to the end of the first response it
+/// serves, in ms: the child is spawned, then connected to every 200 µs
+/// until a connection is accepted and a `GET /` on it is answered (a frame
+/// with END_STREAM on stream 1). The server's files are built beforehand,
+/// so this is process start, runtime start, bind and one request.
+pub fn first_response_ms(server: Server, examples: &Path) -> Result<f64, Error> {
+    let port = free_port()?;
+    let (mut cmd, docroot) = command(server, examples, port)?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let request = hello_request();
+    let started = Instant::now();
+    let child = cmd.spawn()?;
+    let _running = Running {
+        server,
+        port,
+        child,
+        _docroot: docroot,
+    };
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        if matches!(ask(port, &request), Ok(true)) {
+            return Ok(started.elapsed().as_secs_f64() * 1e3);
+        }
+        if Instant::now() > deadline {
+            return Err(Error::ServerDidNotStart(server.name()));
+        }
+        // Spaces out connection attempts while the child starts.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// The client preface, our SETTINGS and `GET /` on stream 1, as one write.
+fn hello_request() -> Vec<u8> {
+    use goro_http2::frame::{Frame, Settings, StreamId};
+    let mut wire = goro_http2::proto::PREFACE.to_vec();
+    Frame::Settings(Settings::default())
+        .encode()
+        .write_to(&mut wire);
+    let fields = [
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":path", "/"),
+        (":authority", "127.0.0.1"),
+    ];
+    let mut block = Vec::new();
+    goro_http2::hpack::Encoder::default().encode(
+        fields
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_bytes(), false)),
+        &mut block,
+    );
+    Frame::Headers {
+        stream: StreamId(1),
+        fragment: block.into(),
+        end_stream: true,
+        end_headers: true,
+        priority: None,
+    }
+    .encode()
+    .write_to(&mut wire);
+    wire
+}
+
+/// Connects, sends `request` and reads frames until stream 1 ends: true
+/// if it did, an error if the server is not listening yet.
+fn ask(port: u16, request: &[u8]) -> io::Result<bool> {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
+    tcp.write_all(request)?;
+    let mut got: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        // Whole frames at the front: 9-byte head (length, type, flags, stream).
+        while got.len() >= 9 {
+            let len = usize::from(got[0]) << 16 | usize::from(got[1]) << 8 | usize::from(got[2]);
+            if got.len() < 9 + len {
+                break;
+            }
+            let (kind, flags) = (got[3], got[4]);
+            let stream = u32::from_be_bytes([got[5], got[6], got[7], got[8]]) & 0x7fff_ffff;
+            if stream == 1 && flags & 0x1 != 0 && kind <= 1 {
+                return Ok(true);
+            }
+            got.drain(..9 + len);
+        }
+        match tcp.read(&mut chunk)? {
+            0 => return Ok(false),
+            n => got.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// The size of `server`'s executable after `strip` (its symbols and debug
+/// lines removed), in bytes. nghttpd's is the distribution's (already
+/// stripped) file, which links libnghttp2, libev, OpenSSL and others
+/// dynamically; the Rust servers link everything but libc statically.
+pub fn stripped_size(server: Server, examples: &Path) -> Result<u64, Error> {
+    let path = match server {
+        Server::GoroUring | Server::GoroEpoll => examples.join("server"),
+        Server::GoroTokio => examples.join("tokio_hello"),
+        Server::H2Tokio => examples.join("h2_tokio_hello"),
+        Server::Nghttpd => std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join("nghttpd"))
+            .find(|p| p.exists())
+            .ok_or(Error::ToolMissing("nghttpd"))?,
+    };
+    let dir = TempDir::new("strip")?;
+    let out = dir.0.join("stripped");
+    let status = Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(&path)
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|_| Error::ToolMissing("strip"))?;
+    if !status.success() {
+        return Err(Error::Io(io::Error::other(format!(
+            "strip failed: {status}"
+        ))));
+    }
+    Ok(std::fs::metadata(&out)?.len())
 }
 
 /// CPU time of process `pid` (all its threads), in µs: the sum of the
@@ -428,6 +592,228 @@ pub fn compare(
         out.push(Comparison { load, per_server });
     }
     Ok(out)
+}
+
+/// Ratio columns of every HTTP/2 table: each goro contender over h2 on
+/// tokio (target ≤ 0.5 for CPU) and over nghttpd (target ≤ 1.0), and the
+/// tokio binding over h2 (protocol cost alone).
+const RATIOS: [(usize, usize); 5] = [(0, 3), (0, 4), (1, 3), (1, 4), (2, 3)];
+
+/// The main job's HTTP/2 server section: the h2load tables (server CPU
+/// µs/request first, then req/s and p99) for the loads of the issue
+/// (`-c 64 -m 16`, and `-c 1 -m 1` for latency), every contender of
+/// [`Server::ALL`] alternating, then start-up time and binary size.
+pub fn tables(requests: u64, rounds: usize) -> Vec<Table> {
+    let loads = [(64, 16), (1, 1)].map(|(clients, streams)| Load {
+        requests,
+        clients,
+        streams,
+    });
+    let method = format!(
+        "`h2load -t 1 -n {requests} -c C -m M --log-file=F http://127.0.0.1:PORT/`, GET / → \"hello\"; \
+         servers are child processes with 1 worker thread (nghttpd: `--no-tls`, its default single \
+         thread); median of {rounds} alternating rounds after a warm-up run."
+    );
+    let mut out = Vec::new();
+    let figures: [(Heading, Pick); 3] = [
+        (
+            Heading {
+                title: "HTTP/2 server CPU per request (h2load)",
+                unit: "server CPU µs/req, lower is better",
+                how: "Server process CPU (all threads: on-CPU ns from /proc/PID/task/*/schedstat), \
+                      delta over the run ÷ requests. Targets: goro ≤ 0.5× h2 + tokio and ≤ 1.0× nghttpd.",
+            },
+            |s| s.cpu_us_per_req,
+        ),
+        (
+            Heading {
+                title: "HTTP/2 server throughput (h2load)",
+                unit: "req/s, higher is better",
+                how: "h2load's own req/s; h2load and the server share 2 cores, so the client bounds it too.",
+            },
+            |s| s.req_per_s,
+        ),
+        (
+            Heading {
+                title: "HTTP/2 request latency p99 (h2load)",
+                unit: "µs, lower is better",
+                how: "p99 of the per-request times in h2load's --log-file (request start to response end).",
+            },
+            |s| s.p99_us,
+        ),
+    ];
+    match compare(&Server::ALL, &loads, rounds) {
+        Err(e) => {
+            let rows = loads
+                .iter()
+                .map(|l| Row {
+                    shape: l.shape(),
+                    cells: vec![Cell::NotApplicable; Server::ALL.len()],
+                })
+                .collect::<Vec<_>>();
+            for (heading, _) in &figures {
+                let notes = vec![method.clone(), format!("not measured: {e}")];
+                out.push(heading.table(rows.clone(), notes));
+            }
+        }
+        Ok(comparisons) => {
+            let mut notes = vec![method.clone()];
+            for c in &comparisons {
+                for (server, cell) in &c.per_server {
+                    match cell {
+                        Ok(s) if s.failed > 0 => notes.push(format!(
+                            "{}: {} requests failed on {}",
+                            c.load.shape(),
+                            s.failed,
+                            server.name()
+                        )),
+                        Ok(_) => {}
+                        Err(e) => notes.push(format!(
+                            "{}: {} not measured: {e}",
+                            c.load.shape(),
+                            server.name()
+                        )),
+                    }
+                }
+            }
+            for (heading, pick) in &figures {
+                let rows = comparisons
+                    .iter()
+                    .map(|c| Row {
+                        shape: c.load.shape(),
+                        cells: c
+                            .per_server
+                            .iter()
+                            .map(|(_, r)| {
+                                r.as_ref()
+                                    .map_or(Cell::NotApplicable, |s| Cell::Value(pick(s)))
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                out.push(heading.table(rows, notes.clone()));
+            }
+        }
+    }
+    out.extend(startup_tables());
+    out
+}
+
+/// Reads one figure of a sample.
+type Pick = fn(&Sample) -> f64;
+
+/// A table's title, unit and how it was measured.
+struct Heading {
+    title: &'static str,
+    unit: &'static str,
+    how: &'static str,
+}
+
+impl Heading {
+    /// A table with one column per [`Server::ALL`], the [`RATIOS`], and the
+    /// method note first.
+    fn table(&self, rows: Vec<Row>, mut notes: Vec<String>) -> Table {
+        notes.insert(0, self.how.to_string());
+        notes.dedup();
+        Table {
+            title: self.title.into(),
+            unit: self.unit.into(),
+            columns: Server::ALL.iter().map(|s| s.name().to_string()).collect(),
+            ratios: RATIOS.to_vec(),
+            rows,
+            notes,
+        }
+    }
+}
+
+/// Start-up time and stripped size of each server (Go's selling points:
+/// a few ms, a few MB).
+fn startup_tables() -> Vec<Table> {
+    let startup = Heading {
+        title: "HTTP/2 server start-up: exec to first response",
+        unit: "ms, lower is better",
+        how: "Spawn the server binary, connect every 200 µs and send `GET /` until answered; \
+              wall time from spawn to the end of the response, median of alternating runs.",
+    };
+    let size = Heading {
+        title: "HTTP/2 server binary size, stripped",
+        unit: "MiB, lower is better",
+        how: "`strip -o` of each example binary (release profile: thin LTO, 1 codegen unit); the \
+              goro columns are one binary (`examples/server.rs`). nghttpd's is the distribution's \
+              file and links libnghttp2, libev, OpenSSL and more dynamically.",
+    };
+    let examples = match build_examples() {
+        Ok(e) => e,
+        Err(e) => {
+            let row = Row {
+                shape: format!("not measured: {e}"),
+                cells: vec![Cell::NotApplicable; Server::ALL.len()],
+            };
+            return vec![startup.table(vec![row], Vec::new())];
+        }
+    };
+    let mut notes = Vec::new();
+    let mut cell = |server: Server, what: &str, r: Result<f64, Error>| match r {
+        Ok(v) => Cell::Value(v),
+        Err(e) => {
+            notes.push(format!("{} {what}: {e}", server.name()));
+            Cell::NotApplicable
+        }
+    };
+    // Runs alternate between servers, as the h2load rounds do.
+    let mut runs: Vec<Vec<f64>> = vec![Vec::new(); Server::ALL.len()];
+    let mut failed: Vec<Option<Error>> = Server::ALL.iter().map(|_| None).collect();
+    for _ in 0..STARTUP_RUNS {
+        for (i, &server) in Server::ALL.iter().enumerate() {
+            if failed[i].is_none() {
+                match first_response_ms(server, &examples) {
+                    Ok(ms) => runs[i].push(ms),
+                    Err(e) => failed[i] = Some(e),
+                }
+            }
+        }
+    }
+    let startup_cells: Vec<Cell> = Server::ALL
+        .iter()
+        .zip(runs.into_iter().zip(failed))
+        .map(|(&s, (v, err))| cell(s, "start-up", err.map_or_else(|| Ok(median_of(v)), Err)))
+        .collect();
+    let sizes: Vec<Cell> = Server::ALL
+        .iter()
+        .map(|&s| {
+            cell(
+                s,
+                "size",
+                stripped_size(s, &examples).map(|b| b as f64 / (1 << 20) as f64),
+            )
+        })
+        .collect();
+    let startup_notes = notes
+        .iter()
+        .filter(|n| n.contains("start-up"))
+        .cloned()
+        .collect();
+    let size_notes = notes
+        .iter()
+        .filter(|n| n.contains("size"))
+        .cloned()
+        .collect();
+    vec![
+        startup.table(
+            vec![Row {
+                shape: format!("exec_to_first_response (median of {STARTUP_RUNS})"),
+                cells: startup_cells,
+            }],
+            startup_notes,
+        ),
+        size.table(
+            vec![Row {
+                shape: "stripped_binary".into(),
+                cells: sizes,
+            }],
+            size_notes,
+        ),
+    ]
 }
 
 fn median_of(mut v: Vec<f64>) -> f64 {

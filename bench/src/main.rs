@@ -4,7 +4,8 @@
 //! crates), prints Markdown tables with goro ÷ baseline ratios, and writes
 //! them to `target/goro-report.md`. Parts that are not built yet show "not
 //! built yet" in their goro cells, never a number. The full criterion suite
-//! is `cargo bench -p goro-bench`.
+//! is `cargo bench -p goro-bench`. `GORO_BENCH_ONLY=<text>` keeps only the
+//! sections whose name contains `<text>` (e.g. `GORO_BENCH_ONLY=http/2`).
 
 use std::io::Write as _;
 use std::time::Instant;
@@ -34,6 +35,15 @@ fn main() {
         ("HTTP/2", Box::new(quick::http2::tables)),
     ];
 
+    // GORO_BENCH_ONLY=http/2 runs only the sections whose name contains
+    // that text (case-insensitive), e.g. to re-measure one part.
+    if let Ok(only) = std::env::var("GORO_BENCH_ONLY") {
+        let only = only.to_lowercase();
+        sections.retain(|(name, _)| name.to_lowercase().contains(&only));
+        report.push_str(&format!(
+            "Sections matching GORO_BENCH_ONLY={only:?} only.\n\n"
+        ));
+    }
     for (name, run) in sections.drain(..) {
         eprintln!("== {name} ...");
         let section_start = Instant::now();
