@@ -25,7 +25,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const N_1M: usize = 1 << 20;
 const N_VEC: usize = 10_000;
 
-fn bulk<T: Copy + 'static>(c: &mut Criterion, name: &str, make: fn(u64) -> T) {
+fn bulk<T: Copy + 'static>(c: &mut Criterion, name: &str, make: impl Fn(u64) -> T + Copy) {
     let mut g = c.benchmark_group(format!("mimalloc/{name}"));
     g.throughput(Throughput::Elements(N_1M as u64));
     g.sample_size(10);

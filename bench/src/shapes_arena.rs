@@ -16,6 +16,9 @@
 //! Objects are kept alive until the end of the iteration and their
 //! addresses recorded in a reused scratch vector, the same for every
 //! contender, so each shape really is "allocate all, then free all".
+//! Object constructors are generic (`impl Fn`), not `fn` pointers, so they
+//! inline: an indirect call per object would be common overhead that hides
+//! the allocators' own cost.
 
 use std::hint::black_box;
 
@@ -49,7 +52,7 @@ pub fn obj64(i: u64) -> Obj64 {
 pub fn bulk_goro<T: Copy>(
     arena: &mut Arena,
     n: usize,
-    make: fn(u64) -> T,
+    make: impl Fn(u64) -> T,
     seen: &mut Vec<usize>,
 ) -> u64 {
     seen.clear();
@@ -66,7 +69,7 @@ pub fn bulk_goro<T: Copy>(
 pub fn bulk_bumpalo<T: Copy>(
     bump: &mut Bump,
     n: usize,
-    make: fn(u64) -> T,
+    make: impl Fn(u64) -> T,
     seen: &mut Vec<usize>,
 ) -> u64 {
     seen.clear();
@@ -83,7 +86,7 @@ pub fn bulk_bumpalo<T: Copy>(
 pub fn bulk_heap<T: Copy, A: Allocator + Clone>(
     alloc: &A,
     n: usize,
-    make: fn(u64) -> T,
+    make: impl Fn(u64) -> T,
     held: &mut Vec<ABox<T, A>>,
 ) -> u64 {
     for i in 0..n {
@@ -97,7 +100,7 @@ pub fn bulk_heap<T: Copy, A: Allocator + Clone>(
 /// Allocates `n` `std::boxed::Box`es (global allocator), then drops them.
 #[inline(never)]
 #[allow(clippy::vec_box)]
-pub fn bulk_std<T: Copy>(n: usize, make: fn(u64) -> T, held: &mut Vec<Box<T>>) -> u64 {
+pub fn bulk_std<T: Copy>(n: usize, make: impl Fn(u64) -> T, held: &mut Vec<Box<T>>) -> u64 {
     for i in 0..n {
         held.push(Box::new(make(i as u64)));
     }
@@ -125,6 +128,82 @@ pub fn fast_bumpalo(bump: &mut Bump, n: usize) -> u64 {
         black_box(bump.alloc(i));
     }
     bump.reset();
+    n as u64
+}
+
+// ----- alloc_u64_sum: the fast path, without an extra store per object -----
+
+/// `n` single-`u64` allocations into a warm arena; the addresses are summed
+/// instead of escaping one by one through `black_box`. Every allocation is
+/// still used (its value written, its address consumed), but the loop does
+/// two stores per allocation (the value, the finger) instead of three:
+/// `alloc_u64_warm`'s extra `black_box` store puts both arenas on this
+/// machine's one-store-per-cycle floor, which hides the allocator.
+#[inline(never)]
+pub fn fast_sum_goro(arena: &mut Arena, n: usize) -> u64 {
+    let mut sum = 0usize;
+    for i in 0..n as u64 {
+        sum = sum.wrapping_add((arena.alloc(i) as *mut u64).addr());
+    }
+    black_box(sum);
+    arena.reset();
+    n as u64
+}
+
+/// [`fast_sum_goro`] on a warm `bumpalo::Bump`.
+#[inline(never)]
+pub fn fast_sum_bumpalo(bump: &mut Bump, n: usize) -> u64 {
+    let mut sum = 0usize;
+    for i in 0..n as u64 {
+        sum = sum.wrapping_add((bump.alloc(i) as *mut u64).addr());
+    }
+    black_box(sum);
+    bump.reset();
+    n as u64
+}
+
+/// [`fast_sum_goro`] with one heap allocation per `u64` through `alloc`,
+/// kept until the end (the sum is taken before they are freed).
+#[inline(never)]
+pub fn fast_sum_heap<A: Allocator + Clone>(
+    alloc: &A,
+    n: usize,
+    held: &mut Vec<ABox<u64, A>>,
+) -> u64 {
+    let mut sum = 0usize;
+    for i in 0..n as u64 {
+        let b = ABox::new_in(i, alloc.clone());
+        sum = sum.wrapping_add((&*b as *const u64).addr());
+        held.push(b);
+    }
+    black_box(sum);
+    held.clear();
+    n as u64
+}
+
+// ----- store floor: what the harness alone costs ----------------------------
+
+/// `n` iterations of two stores to different cache lines and nothing else:
+/// the floor of `alloc_u64_sum` (value + finger) on a core that retires one
+/// store per cycle.
+#[inline(never)]
+pub fn store_floor_2(slots: &mut [u64; 64], n: usize) -> u64 {
+    for i in 0..n as u64 {
+        slots[0] = i;
+        black_box(&mut slots[32]);
+    }
+    n as u64
+}
+
+/// Three stores per iteration: the floor of `alloc_u64_warm` (value, finger,
+/// the `black_box` slot).
+#[inline(never)]
+pub fn store_floor_3(slots: &mut [u64; 64], n: usize) -> u64 {
+    for i in 0..n as u64 {
+        slots[0] = i;
+        slots[16] = i;
+        black_box(&mut slots[32]);
+    }
     n as u64
 }
 

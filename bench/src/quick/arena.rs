@@ -36,7 +36,7 @@ fn values(times: Vec<f64>) -> Vec<Cell> {
     times.into_iter().map(Cell::Value).collect()
 }
 
-fn bulk_row<T: Copy + 'static>(shape: &str, make: fn(u64) -> T) -> Row {
+fn bulk_row<T: Copy + 'static>(shape: &str, make: impl Fn(u64) -> T + Copy + 'static) -> Row {
     let mut arena = Arena::new();
     let mut bump = Bump::new();
     let mut seen_a = Vec::with_capacity(N_1M);
@@ -93,7 +93,43 @@ fn warm_row() -> Row {
         },
     ];
     Row {
-        shape: "alloc_u64_warm (fast path)".into(),
+        shape: "alloc_u64_warm (fast path, black_box each)".into(),
+        cells: values(alternate(&mut cs, ROUNDS)),
+    }
+}
+
+fn sum_row() -> Row {
+    let mut arena = Arena::new();
+    let mut bump = Bump::new();
+    let mut held = Vec::with_capacity(N_WARM);
+    let mut cs = [
+        Contender {
+            name: COLUMNS[0],
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| fast_sum_goro(&mut arena, N_WARM))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[1],
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| fast_sum_bumpalo(&mut bump, N_WARM))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[2],
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| fast_sum_heap(&System, N_WARM, &mut held))
+                    .sum()
+            }),
+        },
+    ];
+    Row {
+        shape: "alloc_u64_sum (fast path, addresses summed)".into(),
         cells: values(alternate(&mut cs, ROUNDS)),
     }
 }
@@ -228,39 +264,46 @@ fn thread_rows() -> Vec<Row> {
 
 /// The arena tables of the quick report.
 pub fn tables() -> Vec<Table> {
-    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-    vec![
-        Table {
-            title: "Arena: allocation shapes".into(),
-            unit: "ns/alloc unless noted".into(),
-            columns: columns.clone(),
-            ratios: vec![(0, 1), (0, 2)],
-            rows: vec![
-                bulk_row("alloc_16b_1m", obj16),
-                bulk_row("alloc_64b_1m", obj64),
-                warm_row(),
-                request_row(),
-                vec_row(),
-            ],
-            notes: vec![
-                format!(
-                    "Medians of {ROUNDS} alternating rounds; each round runs every contender once, back to back."
-                ),
-                "Arenas are reused and `reset` each iteration; Box frees every object; all contenders record each address in a reused vector.".into(),
-                "Targets: fast path ≤ 0.9× bumpalo; request_mixed ≤ 0.9× bumpalo and ≤ 0.4× Box on mimalloc; vec growth ≤ 1.0× std Vec.".into(),
-                "Box-on-mimalloc columns are in `cargo bench -p goro-bench --bench arena` (mimalloc called directly) and `--bench arena_mimalloc` (mimalloc as the global allocator).".into(),
-            ],
-        },
-        Table {
-            title: "Arena: per-thread request arenas".into(),
-            unit: "ns/request/thread".into(),
-            columns,
-            ratios: vec![(0, 1), (0, 2)],
-            rows: thread_rows(),
-            notes: vec![
-                "Persistent worker threads (1 or 2) each run 2000 requests per round. goro-arena: `with_thread_arena` per request; bumpalo: a thread-local `Bump`; Box: glibc malloc. Target: 2 threads within 1.05× of 1.".into(),
-                "Wall: ns per request per thread. CPU: process CPU time per request, which time-slicing does not inflate; on this 2-core machine shared with other jobs the wall rows for 2 threads also measure the neighbours, the CPU rows show whether the threads slow each other down.".into(),
-            ],
-        },
-    ]
+    vec![shapes_table(), thread_table()]
+}
+
+/// Allocation shapes: goro-arena, bumpalo and Box on glibc, alternating.
+pub fn shapes_table() -> Table {
+    Table {
+        title: "Arena: allocation shapes".into(),
+        unit: "ns/alloc unless noted".into(),
+        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        ratios: vec![(0, 1), (0, 2)],
+        rows: vec![
+            bulk_row("alloc_16b_1m", obj16),
+            bulk_row("alloc_64b_1m", obj64),
+            warm_row(),
+            sum_row(),
+            request_row(),
+            vec_row(),
+        ],
+        notes: vec![
+            format!(
+                "Medians of {ROUNDS} alternating rounds; each round runs every contender once, back to back."
+            ),
+            "Arenas are reused and `reset` each iteration; Box frees every object; all contenders record each address in a reused vector.".into(),
+            "Targets: fast path ≤ 0.9× bumpalo; request_mixed ≤ 0.9× bumpalo and ≤ 0.4× Box on mimalloc; vec growth ≤ 1.0× std Vec.".into(),
+            "Box-on-mimalloc columns and instruction counts (callgrind, repeatable on a noisy machine) are in `cargo bench -p goro-bench --bench arena -- timing` and `-- callgrind`; see docs/arena.md.".into(),
+        ],
+    }
+}
+
+/// Per-thread request arenas: 1 and 2 worker threads at once.
+pub fn thread_table() -> Table {
+    Table {
+        title: "Arena: per-thread request arenas".into(),
+        unit: "ns/request/thread".into(),
+        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        ratios: vec![(0, 1), (0, 2)],
+        rows: thread_rows(),
+        notes: vec![
+            "Persistent worker threads (1 or 2) each run 2000 requests per round. goro-arena: `with_thread_arena` per request; bumpalo: a thread-local `Bump`; Box: glibc malloc. Target: 2 threads within 1.05× of 1.".into(),
+            "Wall: ns per request per thread. CPU: process CPU time per request, which time-slicing does not inflate; on this 2-core machine shared with other jobs the wall rows for 2 threads also measure the neighbours, the CPU rows show whether the threads slow each other down.".into(),
+        ],
+    }
 }
