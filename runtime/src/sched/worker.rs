@@ -5,7 +5,11 @@
 //! 1. Every 61st tick the global queue goes first, and is taken from in a
 //!    batch sized to its length (Go takes one; tokio takes one: under
 //!    saturation that leaves remotely spawned tasks waiting ~90 µs each).
-//!    The rest of the batch then runs from the ring before runnext.
+//!    The rest of the batch then runs from the ring before runnext. If the
+//!    global queue still holds work when a batch has run, the next look
+//!    comes after 8 ticks rather than 61: a backlog drains at a batch per
+//!    8 local polls instead of waiting 61 polls (which may each be long)
+//!    per batch.
 //! 2. runnext runs at most 3 times in a row (tokio's LIFO cap); then the
 //!    ring's head goes first, so a ping-pong pair sharing runnext cannot
 //!    starve the queue. A runnext poll does not refresh anything extra:
@@ -27,6 +31,8 @@ use crate::task::Notified;
 
 /// Ticks between forced looks at the global queue (Go and tokio: 61).
 const GLOBAL_INTERVAL: u64 = 61;
+/// Ticks to the next look after a batch has run with more waiting (rule 1).
+const GLOBAL_BACKLOG_INTERVAL: u64 = 8;
 /// runnext polls in a row before the ring's head gets a turn.
 const MAX_RUNNEXT_STREAK: usize = 3;
 /// Passes over the victims before giving up (Go's `stealTries`).
@@ -97,7 +103,8 @@ fn run_task(shared: &Shared, p: &P, task: Notified) {
 }
 
 fn next_task(shared: &Shared, p: &P, tick: u64) -> Option<Notified> {
-    if tick % GLOBAL_INTERVAL == 0 && !shared.inject.is_empty() {
+    let global_due = tick % GLOBAL_INTERVAL == 0 || tick == p.backlog_tick.load(Relaxed);
+    if global_due && !shared.inject.is_empty() {
         if let Some(t) = take_global(shared, p) {
             p.streak.store(0, Relaxed);
             return Some(t);
@@ -106,12 +113,16 @@ fn next_task(shared: &Shared, p: &P, tick: u64) -> Option<Notified> {
     let ring_first = p.ring_first.load(Relaxed);
     if ring_first > 0 {
         // Rule 1: a batch from the global queue runs before runnext.
-        match p.run_queue.pop() {
-            Some(t) => {
-                p.ring_first.store(ring_first - 1, Relaxed);
-                return Some(t);
-            }
-            None => p.ring_first.store(0, Relaxed),
+        let task = p.run_queue.pop();
+        let left = if task.is_some() { ring_first - 1 } else { 0 };
+        p.ring_first.store(left, Relaxed);
+        if left == 0 && !shared.inject.is_empty() {
+            // Rule 1: a backlog: look again soon.
+            p.backlog_tick
+                .store(tick.wrapping_add(GLOBAL_BACKLOG_INTERVAL), Relaxed);
+        }
+        if task.is_some() {
+            return task;
         }
     }
     let streak = p.streak.load(Relaxed);
@@ -146,15 +157,17 @@ fn take_global(shared: &Shared, p: &P) -> Option<Notified> {
     let first = batch.next()?;
     bump(&p.counters.global_batches, 1);
     let sink = shared.overflow_sink();
-    let rest = batch.len();
     for t in batch {
         p.run_queue.push_back(t, &sink);
     }
     // The batch waited in the global queue already: let it run before a
     // re-spawning task in runnext can push it back again (with runnext
     // first, a batch drained at one task per four polls under
-    // `spawn_many_remote_busy2`).
-    p.ring_first.store(rest.min(p.run_queue.len()), Relaxed);
+    // `spawn_many_remote_busy2`). The whole ring goes first, not just this
+    // batch: an earlier batch may still be queued ahead of it, and the
+    // ring is FIFO, so counting only the new batch left the rest of the
+    // old one behind runnext again.
+    p.ring_first.store(p.run_queue.len(), Relaxed);
     Some(first)
 }
 
