@@ -35,7 +35,7 @@
 //! that first poll is caught and resets the stream, as a panic on the
 //! handler's own task does (through [`Reply`]'s drop).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::marker::PhantomData;
@@ -50,6 +50,7 @@ use http::{Request, Response};
 use crate::body::{BodyChunk, BodyStream, Incoming, Msg, RequestBody, ResponseBody};
 use crate::chan::{self, Receiver, Sender};
 use crate::frame::{OutFrame, StreamId};
+use crate::proto::IdMap;
 use crate::server::Builder;
 use crate::{Connection, Event, Reason};
 
@@ -176,7 +177,7 @@ struct Driver<H, R> {
     waker: Waker,
     ctl: Sender<Msg>,
     inbox: Receiver<Msg>,
-    bodies_in: HashMap<u32, Sender<Incoming>>,
+    bodies_in: IdMap<Sender<Incoming>>,
     bodies_out: Vec<(StreamId, BodyStream)>,
     /// Handler futures started and not finished. Bounded by
     /// `max_concurrent_streams` even when their streams were reset: a
@@ -204,7 +205,7 @@ where
             waker,
             ctl,
             inbox,
-            bodies_in: HashMap::new(),
+            bodies_in: IdMap::default(),
             bodies_out: Vec::new(),
             running: 0,
             max_running,
@@ -254,14 +255,16 @@ where
             let Some((stream, request)) = self.waiting.pop_front() else {
                 break;
             };
-            self.running += 1;
-            match self.start(stream, request) {
-                Poll::Pending => {}
-                Poll::Ready(resp) => {
-                    self.running -= 1;
-                    self.respond(stream, resp);
-                }
-            }
+            self.run(stream, request);
+        }
+    }
+
+    /// Runs a request's handler in a free slot.
+    fn run(&mut self, stream: StreamId, request: Request<RequestBody>) {
+        self.running += 1;
+        if let Poll::Ready(resp) = self.start(stream, request) {
+            self.running -= 1;
+            self.respond(stream, resp);
         }
     }
 
@@ -369,8 +372,12 @@ where
                     ctl: self.ctl.clone(),
                     trailers: None,
                 };
-                self.waiting.push_back((stream, request.map(|()| body)));
-                self.run_waiting();
+                let request = request.map(|()| body);
+                if self.running < self.max_running && self.waiting.is_empty() {
+                    self.run(stream, request);
+                } else {
+                    self.waiting.push_back((stream, request));
+                }
             }
             Event::Data {
                 stream,

@@ -17,7 +17,7 @@
 //! each breach ends in GOAWAY or RST_STREAM with the code named in
 //! `server.rs`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -119,7 +119,7 @@ pub struct Connection {
     /// HPACK order. The flag marks frames the peer caused (flood accounting).
     pub(super) control: VecDeque<(OutFrame, bool)>,
     pub(super) peer_caused_queued: usize,
-    pub(super) streams: HashMap<u32, Stream>,
+    pub(super) streams: super::IdMap<Stream>,
     pub(super) ready: VecDeque<u32>,
     closed: VecDeque<(u32, Closed)>,
     events: VecDeque<Event>,
@@ -171,7 +171,7 @@ impl Connection {
             read_buf: BytesMut::new(),
             control,
             peer_caused_queued: 0,
-            streams: HashMap::new(),
+            streams: super::IdMap::default(),
             ready: VecDeque::new(),
             closed: VecDeque::new(),
             events: VecDeque::new(),

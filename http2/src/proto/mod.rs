@@ -4,9 +4,12 @@
 mod connection;
 mod flow;
 mod headers;
+mod idmap;
 mod send;
 mod stream;
 
 pub use connection::{Connection, Event, PREFACE};
 pub use headers::Malformed;
 pub use send::SendError;
+
+pub(crate) use idmap::IdMap;
