@@ -25,6 +25,19 @@ struct Synced<T> {
     closed: bool,
 }
 
+/// Entries of capacity an empty queue keeps (8 KiB).
+const RETAINED: usize = 1024;
+
+impl<T> Synced<T> {
+    /// Once a burst has drained, gives back the capacity it grew to: 100k
+    /// remote spawns would otherwise pin 1 MiB for the runtime's lifetime.
+    fn trim(&mut self) {
+        if self.items.is_empty() && self.items.capacity() > 4 * RETAINED {
+            self.items.shrink_to(RETAINED);
+        }
+    }
+}
+
 impl<T> Default for Inject<T> {
     fn default() -> Self {
         Self::new()
@@ -86,6 +99,7 @@ impl<T> Inject<T> {
         }
         let mut synced = self.synced.lock();
         let item = synced.items.pop_front();
+        synced.trim();
         self.len.store(synced.items.len(), Release);
         item
     }
@@ -98,6 +112,7 @@ impl<T> Inject<T> {
         let mut synced = self.synced.lock();
         let n = max.min(synced.items.len());
         out.extend(synced.items.drain(..n));
+        synced.trim();
         self.len.store(synced.items.len(), Release);
     }
 
@@ -114,5 +129,26 @@ impl<T> Inject<T> {
     #[cfg_attr(not(goro_loom), allow(dead_code))] // used by the loom models
     pub fn is_closed(&self) -> bool {
         self.synced.lock().closed
+    }
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drained_burst_gives_its_capacity_back() {
+        let q = Inject::new();
+        for i in 0..20 * RETAINED {
+            q.push(i).unwrap();
+        }
+        let mut out = Vec::new();
+        q.pop_batch(20 * RETAINED - 1, &mut out);
+        // One left: the capacity stays while the queue holds work.
+        assert!(q.synced.lock().items.capacity() >= 20 * RETAINED);
+        assert_eq!(q.pop(), Some(20 * RETAINED - 1));
+        assert!(q.synced.lock().items.capacity() <= 4 * RETAINED);
+        assert!(q.is_empty());
+        assert_eq!(out.len(), 20 * RETAINED - 1);
     }
 }
