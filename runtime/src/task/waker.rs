@@ -31,6 +31,15 @@ fn header<'a>(data: *const ()) -> &'a Header {
     unsafe { &*(data as *const Header) }
 }
 
+/// The task pointer with the provenance of the whole cell. A pointer made
+/// from `header()`'s `&Header` would only cover the header, and the cell
+/// functions it reaches (`run`, `dealloc`) touch the rest of the cell
+/// (Miri's Stacked Borrows flags that).
+fn task_ptr(data: *const ()) -> NonNull<Header> {
+    // SAFETY: as in `header`: the data pointer is a live, non-null header.
+    unsafe { NonNull::new_unchecked(data as *mut Header) }
+}
+
 fn clone(data: *const ()) -> RawWaker {
     header(data).state.ref_inc();
     RawWaker::new(data, &VTABLE)
@@ -38,7 +47,7 @@ fn clone(data: *const ()) -> RawWaker {
 
 fn wake(data: *const ()) {
     let h = header(data);
-    let ptr = NonNull::from(h);
+    let ptr = task_ptr(data);
     match h.state.transition_to_notified_by_val() {
         WakeByVal::Done => {}
         WakeByVal::Submit => {
@@ -55,12 +64,12 @@ fn wake_by_ref(data: *const ()) {
     let h = header(data);
     if h.state.transition_to_notified_by_ref() {
         // SAFETY: the transition added the entry's reference.
-        let notified = unsafe { Notified::from_raw(NonNull::from(h)) };
+        let notified = unsafe { Notified::from_raw(task_ptr(data)) };
         h.shared.schedule_wake(notified);
     }
 }
 
 fn drop_waker(data: *const ()) {
     // SAFETY: a waker owns one reference.
-    unsafe { super::drop_ref(NonNull::from(header(data))) }
+    unsafe { super::drop_ref(task_ptr(data)) }
 }
