@@ -66,6 +66,10 @@ pub(crate) struct Entry {
     pub(crate) deadline: u64,
     pub(crate) fired: AtomicBool,
     pub(crate) waker: Mutex<Option<Waker>>,
+    /// In the heap and not cancelled. Read and written only under the
+    /// heap's lock (so Relaxed): it is what lets a cancel know whether
+    /// its entry still takes a slot there.
+    queued: AtomicBool,
 }
 
 impl Entry {
@@ -74,6 +78,7 @@ impl Entry {
             deadline,
             fired: AtomicBool::new(false),
             waker: Mutex::new(Some(waker)),
+            queued: AtomicBool::new(false),
         }
     }
 
@@ -114,9 +119,28 @@ impl Ord for Queued {
 
 const NONE: u64 = u64::MAX;
 
+/// The heap and its count of cancelled entries still in it.
+struct Heap {
+    entries: BinaryHeap<Reverse<Queued>>,
+    cancelled: usize,
+}
+
+/// Cancelled entries tolerated before the heap is compacted: at least
+/// this many, and at least as many as live ones, so a compaction (O(n))
+/// is paid for by n/2 cancellations and the heap never holds more than
+/// twice its live timers (plus this floor).
+const COMPACT_FLOOR: usize = 64;
+
 /// The heap, the clock, and the coarse clock for task ages.
+///
+/// A dropped `Sleep` cancels its entry: the entry stays in the heap,
+/// counted as cancelled, until it comes due (and is skipped) or until
+/// cancelled entries outnumber live ones, when the heap is rebuilt without
+/// them. A server that wraps each request in a 30 s `timeout` and answers in
+/// 1 ms thus holds about as many entries as requests in flight, not 30 s
+/// worth of them.
 pub(crate) struct Timers {
-    heap: Mutex<BinaryHeap<Reverse<Queued>>>,
+    heap: Mutex<Heap>,
     /// Earliest deadline in the heap, `NONE` if empty.
     next: AtomicU64,
     seq: AtomicU64,
@@ -129,7 +153,10 @@ pub(crate) struct Timers {
 impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
-            heap: Mutex::new(BinaryHeap::new()),
+            heap: Mutex::new(Heap {
+                entries: BinaryHeap::new(),
+                cancelled: 0,
+            }),
             next: AtomicU64::new(NONE),
             seq: AtomicU64::new(0),
             epoch: std::time::Instant::now(),
@@ -177,7 +204,8 @@ impl Timers {
         let earlier = {
             let mut heap = self.heap.lock();
             let seq = self.seq.fetch_add(1, Relaxed);
-            heap.push(Reverse(Queued {
+            entry.queued.store(true, Relaxed);
+            heap.entries.push(Reverse(Queued {
                 deadline,
                 seq,
                 entry,
@@ -206,14 +234,20 @@ impl Timers {
         let mut due = Vec::new();
         {
             let mut heap = self.heap.lock();
-            while let Some(Reverse(top)) = heap.peek() {
+            while let Some(Reverse(top)) = heap.entries.peek() {
                 if top.deadline > now {
                     break;
                 }
-                let Some(Reverse(q)) = heap.pop() else { break };
-                due.push(q.entry);
+                let Some(Reverse(q)) = heap.entries.pop() else {
+                    break;
+                };
+                if q.entry.queued.swap(false, Relaxed) {
+                    due.push(q.entry);
+                } else {
+                    heap.cancelled -= 1;
+                }
             }
-            let next = heap.peek().map_or(NONE, |Reverse(q)| q.deadline);
+            let next = heap.entries.peek().map_or(NONE, |Reverse(q)| q.deadline);
             self.next.store(next, SeqCst);
         }
         let n = due.len();
@@ -221,6 +255,35 @@ impl Timers {
             e.fire();
         }
         n
+    }
+
+    /// A `Sleep` armed with `entry` was dropped before firing: its waker
+    /// goes now, and its heap slot is reclaimed by a later compaction.
+    pub(crate) fn cancel(&self, entry: &Entry) {
+        let waker = {
+            let mut heap = self.heap.lock();
+            if entry.queued.swap(false, Relaxed) {
+                heap.cancelled += 1;
+                let live = heap.entries.len() - heap.cancelled;
+                if heap.cancelled > COMPACT_FLOOR.max(live) {
+                    heap.entries
+                        .retain(|Reverse(q)| q.entry.queued.load(Relaxed));
+                    heap.cancelled = 0;
+                    let next = heap.entries.peek().map_or(NONE, |Reverse(q)| q.deadline);
+                    self.next.store(next, SeqCst);
+                }
+            }
+            entry.waker.lock().take()
+        };
+        // Dropped outside the heap lock: a waker's drop may run user code.
+        drop(waker);
+    }
+
+    /// Entries in the heap and how many of them are cancelled (tests).
+    #[cfg(test)]
+    pub(crate) fn heap_counts(&self) -> (usize, usize) {
+        let heap = self.heap.lock();
+        (heap.entries.len(), heap.cancelled)
     }
 
     /// How long the worker on duty may sleep: `None` = until unparked.
@@ -276,8 +339,69 @@ impl Timers {
 
     /// Shutdown: drops every armed timer (and its waker).
     pub(crate) fn clear(&self) {
-        let drained: Vec<_> = self.heap.lock().drain().collect();
+        let drained: Vec<_> = {
+            let mut heap = self.heap.lock();
+            heap.cancelled = 0;
+            heap.entries.drain().collect()
+        };
         self.next.store(NONE, SeqCst);
         drop(drained);
+    }
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use std::future::{Future, poll_fn};
+    use std::pin::pin;
+    use std::task::Poll;
+    use std::time::Duration;
+
+    use super::COMPACT_FLOOR;
+    use crate::time::{advance, pause, sleep};
+
+    fn heap_counts() -> (usize, usize) {
+        crate::context::with_current(|s| s.expect("in a runtime").timers.heap_counts())
+    }
+
+    /// Arms a fresh hour-long sleep by polling it once, then drops it.
+    async fn arm_and_drop() {
+        let mut s = pin!(sleep(Duration::from_secs(3600)));
+        poll_fn(|cx| {
+            assert!(s.as_mut().poll(cx).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+    }
+
+    #[test]
+    fn cancelled_sleeps_do_not_pile_up_in_the_heap() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        rt.block_on(async {
+            pause();
+            let n = if cfg!(miri) { 200 } else { 5_000 };
+            // Ten live timers among many cancelled ones.
+            let live: Vec<_> = (0..10)
+                .map(|i| crate::spawn(sleep(Duration::from_secs(60 + i))))
+                .collect();
+            crate::yield_now().await;
+            while heap_counts().0 < 10 {
+                crate::yield_now().await;
+            }
+            for _ in 0..n {
+                arm_and_drop().await;
+                let (len, cancelled) = heap_counts();
+                assert!(len - cancelled >= 10);
+                assert!(
+                    cancelled <= COMPACT_FLOOR.max(len - cancelled) + 1,
+                    "{len} {cancelled}"
+                );
+            }
+            // The live ones still fire, and due cancelled ones are skipped.
+            advance(Duration::from_secs(3600 * 2));
+            for h in live {
+                h.await.unwrap();
+            }
+            assert_eq!(heap_counts(), (0, 0));
+        });
     }
 }

@@ -109,10 +109,12 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        // Disarm: the heap drops its handle when the deadline comes round;
-        // the waker (a task reference) goes now.
-        if let Some(e) = self.armed.as_mut().and_then(|a| a.entry.take()) {
-            e.waker.lock().take();
+        // Disarm: the waker (a task reference) goes now, and the heap slot
+        // is reclaimed lazily (`Timers::cancel`).
+        if let Some(armed) = self.armed.as_mut() {
+            if let Some(e) = armed.entry.take() {
+                armed.shared.timers.cancel(&e);
+            }
         }
     }
 }
