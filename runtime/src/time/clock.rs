@@ -342,7 +342,12 @@ impl Timers {
         let drained: Vec<_> = {
             let mut heap = self.heap.lock();
             heap.cancelled = 0;
-            heap.entries.drain().collect()
+            let drained: Vec<_> = heap.entries.drain().collect();
+            // Out of the heap now: a later cancel must not count them.
+            for Reverse(q) in &drained {
+                q.entry.queued.store(false, Relaxed);
+            }
+            drained
         };
         self.next.store(NONE, SeqCst);
         drop(drained);
