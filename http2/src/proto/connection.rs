@@ -475,7 +475,9 @@ impl Connection {
             priority,
             ..
         } = block;
-        let mut fields = Vec::new();
+        // Sized for a typical request (pseudo-headers plus a few fields), so
+        // the common block decodes without regrowing the vector.
+        let mut fields = Vec::with_capacity(16);
         let limit = self.cfg.max_header_list_size as usize;
         let outcome = self
             .decoder
