@@ -7,7 +7,7 @@
 //! (the runtime's `Builder::io_backend` or `GORO_IO_BACKEND` picks):
 //! - one read is always in flight while the core wants bytes; it lives
 //!   across the driver's waits (dropping it would lose what it read), and
-//!   its 64 KiB buffer goes to the kernel and comes back;
+//!   its 16 KiB buffer goes to the kernel and comes back;
 //! - the frames of one turn (up to 64) are gathered into one reused write
 //!   buffer and sent with `write_all`. The kernel owns a buffer while an
 //!   io_uring op runs, and a handler's `Bytes` may be shared, so payloads
@@ -47,8 +47,10 @@ use crate::driver::{self, Runtime, Transport};
 use crate::frame::OutFrame;
 use crate::server::Builder;
 
-/// Bytes read per operation.
-const READ_BUF: usize = 64 * 1024;
+/// Bytes read per operation: one default-size frame. The buffer belongs
+/// to the kernel while the read waits, so an idle connection holds this
+/// much; bulk bodies take more reads instead.
+const READ_BUF: usize = 16 * 1024;
 
 /// Serves one HTTP/2 (prior knowledge) connection until it ends.
 /// `handler` is called once per request; a future it returns that is not
