@@ -13,6 +13,12 @@
 //!    release, a chunk of a streamed body whose stream may send, the
 //!    core's timer.
 //!
+//! It ends once the core is closed, or once the socket has read end of
+//! stream (a client that half-closed after its requests) and every open
+//! stream and running handler has finished, or [`DRAIN_AFTER_EOF`] after
+//! that end of stream, whichever comes first: responses produced after the
+//! peer stopped writing still go out.
+//!
 //! Back-pressure, end to end:
 //! 1. Request bodies: the connection opens a stream's flow-control window
 //!    only when the handler has taken the bytes (`RequestBody::data`), so a
@@ -42,7 +48,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -56,6 +62,11 @@ use crate::{Connection, Event, Reason};
 
 /// Frames gathered per write.
 const FRAMES_PER_WRITE: usize = 64;
+
+/// How long responses may still be written after the peer's end of
+/// stream. A stream whose request body was cut off can never finish, so
+/// the wait is bounded.
+pub(crate) const DRAIN_AFTER_EOF: Duration = Duration::from_secs(10);
 
 /// A connection's byte stream, as a binding drives it.
 pub(crate) trait Transport {
@@ -94,6 +105,9 @@ where
     let mut d: Driver<H, R> = Driver::new(builder, handler, waker);
     let mut frames: Vec<OutFrame> = Vec::with_capacity(FRAMES_PER_WRITE);
     let mut timer: Option<(Instant, R::Sleep)> = None;
+    // When the peer's end of stream was read: from then on nothing is
+    // read, and the connection ends once its streams are done.
+    let mut eof: Option<Instant> = None;
     loop {
         while let Some(ev) = d.conn.poll_event() {
             d.dispatch(ev);
@@ -102,16 +116,22 @@ where
             io.write(&frames).await?;
             frames.clear();
         }
-        if d.conn.is_closed() {
+        let drained = eof.map(|at| d.idle() || at.elapsed() >= DRAIN_AFTER_EOF);
+        if d.conn.is_closed() || drained == Some(true) {
             io.shutdown().await;
             return Ok(());
         }
-        match d.conn.next_timeout() {
+        let deadline = match (d.conn.next_timeout(), eof) {
+            (t, None) => t,
+            (None, Some(at)) => Some(at + DRAIN_AFTER_EOF),
+            (Some(t), Some(at)) => Some(t.min(at + DRAIN_AFTER_EOF)),
+        };
+        match deadline {
             None => timer = None,
             Some(t) if timer.as_ref().is_some_and(|(at, _)| *at == t) => {}
             Some(t) => timer = Some((t, R::sleep_until(t))),
         }
-        let reading = d.conn.wants_read();
+        let reading = d.conn.wants_read() && eof.is_none();
         let ended = poll_fn(|cx| {
             let mut woke = d.poll_work(cx);
             if reading {
@@ -140,7 +160,7 @@ where
         })
         .await?;
         if ended {
-            return Ok(());
+            eof = Some(Instant::now());
         }
     }
 }
@@ -212,6 +232,11 @@ where
             waiting: VecDeque::new(),
             runtime: PhantomData,
         }
+    }
+
+    /// True when no stream is open and no handler runs or waits.
+    fn idle(&self) -> bool {
+        self.conn.open_streams() == 0 && self.running == 0 && self.waiting.is_empty()
     }
 
     /// Moves up to [`FRAMES_PER_WRITE`] frames to `out`; false if none.
