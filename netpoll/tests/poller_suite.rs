@@ -87,6 +87,58 @@ fn echo_tcp(backend: Backend) {
     assert_eq!(got, payload);
 }
 
+/// A receive that fills less than its buffer drains a stream socket: the
+/// next receive must still see bytes that arrive later (and, on epoll, it
+/// waits for the edge without a wasted EAGAIN call: rule 9 of the epoll
+/// driver). A datagram socket keeps trying first: one short datagram says
+/// nothing about the next.
+fn short_receive_then_more(backend: Backend) {
+    let Some(mut p) = poller(backend) else { return };
+    let mut stash = Vec::new();
+    let (mut a, b) = pair();
+    // Register the descriptor by making a receive wait once.
+    p.submit(Op::recv(raw(&b), Vec::with_capacity(4096)), 1)
+        .unwrap();
+    a.write_all(b"first").unwrap();
+    assert_eq!(expect_buf(wait_token(&mut p, 1, &mut stash)), b"first");
+    for round in 0..20u8 {
+        a.write_all(&[round; 3]).unwrap();
+        p.submit(Op::recv(raw(&b), Vec::with_capacity(4096)), 2)
+            .unwrap();
+        assert_eq!(expect_buf(wait_token(&mut p, 2, &mut stash)), [round; 3]);
+        // Drained by that short receive; the next one starts before data.
+        let before = p.stats().syscalls;
+        p.submit(Op::recv(raw(&b), Vec::with_capacity(4096)), 3)
+            .unwrap();
+        if p.backend().kind == BackendKind::Epoll {
+            assert_eq!(
+                p.stats().syscalls,
+                before,
+                "a drained stream was read again"
+            );
+        }
+        a.write_all(b"later").unwrap();
+        assert_eq!(expect_buf(wait_token(&mut p, 3, &mut stash)), b"later");
+    }
+    // Datagrams: two queued before the first receive; both arrive.
+    let u1 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let u2 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    u2.set_nonblocking(true).unwrap();
+    u1.connect(u2.local_addr().unwrap()).unwrap();
+    p.submit(Op::recv(raw(&u2), Vec::with_capacity(512)), 4)
+        .unwrap();
+    u1.send(b"d0").unwrap();
+    assert_eq!(expect_buf(wait_token(&mut p, 4, &mut stash)), b"d0");
+    u1.send(b"d1").unwrap();
+    u1.send(b"d2").unwrap();
+    for want in [b"d1", b"d2"] {
+        p.submit(Op::recv(raw(&u2), Vec::with_capacity(512)), 5)
+            .unwrap();
+        assert_eq!(expect_buf(wait_token(&mut p, 5, &mut stash)), want);
+    }
+    assert_eq!(p.in_flight(), 0);
+}
+
 fn accept_1000(backend: Backend) {
     let Some(mut p) = poller(backend) else { return };
     let (l, addr) = listener();
@@ -678,6 +730,7 @@ both_backends!(
     right_backend,
     echo_socketpair,
     echo_tcp,
+    short_receive_then_more,
     accept_1000,
     partial_writes_and_reads,
     eof_and_reset,

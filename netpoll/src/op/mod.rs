@@ -275,6 +275,17 @@ pub(crate) struct EpollCtx<'a> {
 
 impl OpKind {
     /// The descriptor the operation waits on (none for timeouts).
+    /// For a plain receive into a buffer (`Recv`, `Read`): the room it
+    /// offers, so the epoll driver can tell a short read (the stream was
+    /// drained) from a full one. `None` for every other op.
+    pub(crate) fn read_room(&self) -> Option<usize> {
+        match self {
+            OpKind::Recv(o) => Some(o.room()),
+            OpKind::Read(o) => Some(o.room()),
+            _ => None,
+        }
+    }
+
     pub(crate) fn fd(&self) -> Option<RawFd> {
         Some(match self {
             OpKind::Accept(o) => o.fd,

@@ -19,6 +19,11 @@ impl Read {
         Read { fd, buf, offset }
     }
 
+    /// Bytes of spare capacity the call may fill.
+    pub(crate) fn room(&self) -> usize {
+        self.buf.capacity() - self.buf.len()
+    }
+
     fn spare(&mut self) -> (*mut u8, usize) {
         let spare = self.buf.spare_capacity_mut();
         (spare.as_mut_ptr().cast(), spare.len())

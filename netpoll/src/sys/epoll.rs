@@ -23,6 +23,16 @@
 //!    rounded *up* to the next millisecond, never down.
 //! 7. Nothing here is owned by the kernel: cancel completes at once with
 //!    `ECANCELED`, and dropping the poller frees everything.
+//! 9. A stream socket known to be drained skips the optimistic call (tokio
+//!    does the same): a `recv` that filled less than its buffer, or any read
+//!    that saw EAGAIN, marks the descriptor drained, and the next read
+//!    queues without a system call until a read edge arrives. Safe for
+//!    stream sockets because every byte arriving after the short read
+//!    makes a new edge (the kernel's wake-up callback runs per arrival),
+//!    and events are handled on this thread after the read that set the
+//!    mark. A request-response connection saves the EAGAIN `recv` it made
+//!    per message. Datagram sockets never get the mark (a short datagram
+//!    says nothing about the next one).
 //! 8. Ops that completed at submit are handed out by the next `poll` without
 //!    an `epoll_wait` at all: the optimistic path costs the I/O call only.
 //!    So that a stream of such ops cannot starve descriptors that are
@@ -58,6 +68,36 @@ struct FdState {
     readers: VecDeque<OpId>,
     writers: VecDeque<OpId>,
     watchers: Vec<OpId>,
+    /// A `SOCK_STREAM` socket (rule 9 applies).
+    stream: bool,
+    /// Rule 9: no bytes to read until the next read edge.
+    read_drained: bool,
+}
+
+/// How `drive` left an op.
+enum Driven {
+    /// Finished; `short` if it was a receive that filled less than its
+    /// buffer (rule 9).
+    Done { short: bool },
+    /// Must wait for an edge on this side.
+    Wait(Side),
+}
+
+/// Whether `fd` is a stream socket (one `getsockopt`, at registration).
+fn is_stream_socket(fd: RawFd) -> bool {
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `ty` and `len` are valid for the call and sized for SO_TYPE.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    ret == 0 && ty == libc::SOCK_STREAM
 }
 
 /// The epoll driver.
@@ -118,6 +158,7 @@ impl Driver {
             return Ok(());
         };
         let fd = entry.op.fd();
+        let receive = entry.op.read_room().is_some();
         match &mut entry.op {
             OpKind::Timeout(t) => {
                 self.timers
@@ -154,14 +195,35 @@ impl Driver {
             }
             _ => {}
         }
-        if let Some(side) = drive(ops, id, &mut self.scratch, out, stats) {
-            let fd = fd.expect("only descriptor ops can wait");
-            match self.state(fd, stats) {
-                Ok(state) => match side {
-                    Side::Read => state.readers.push_back(id),
-                    Side::Write => state.writers.push_back(id),
-                },
-                Err(e) => finish(ops, id, Err(e), out, stats),
+        if receive {
+            // Rule 9: a drained stream waits for its edge without a call.
+            if let Some(state) = fd.and_then(|fd| self.fds.get_mut(&fd)) {
+                if state.read_drained {
+                    state.readers.push_back(id);
+                    return Ok(());
+                }
+            }
+        }
+        match drive(ops, id, &mut self.scratch, out, stats) {
+            Driven::Wait(side) => {
+                let fd = fd.expect("only descriptor ops can wait");
+                match self.state(fd, stats) {
+                    Ok(state) => match side {
+                        Side::Read => {
+                            state.read_drained = state.stream;
+                            state.readers.push_back(id);
+                        }
+                        Side::Write => state.writers.push_back(id),
+                    },
+                    Err(e) => finish(ops, id, Err(e), out, stats),
+                }
+            }
+            Driven::Done { short } => {
+                if short {
+                    if let Some(state) = fd.and_then(|fd| self.fds.get_mut(&fd)) {
+                        state.read_drained = state.stream;
+                    }
+                }
             }
         }
         Ok(())
@@ -188,6 +250,7 @@ impl Driver {
                 }
                 Ok(v.insert(FdState {
                     generation,
+                    stream: is_stream_socket(fd),
                     ..FdState::default()
                 }))
             }
@@ -381,7 +444,8 @@ impl Driver {
         });
         // Rule 3: retry each side's queue until an op sees EAGAIN.
         if bits & READ_EVENTS != 0 {
-            run_queue(&mut state.readers, ops, scratch, out, stats);
+            let drained = run_queue(&mut state.readers, ops, scratch, out, stats);
+            state.read_drained = drained && state.stream;
         }
         if bits & WRITE_EVENTS != 0 {
             run_queue(&mut state.writers, ops, scratch, out, stats);
@@ -403,45 +467,54 @@ impl Driver {
     pub(crate) fn shutdown(&mut self, _ops: &mut Ops, _stats: &mut Stats) {}
 }
 
+/// Retries a side's queue front to back; returns true if the descriptor is
+/// known drained afterwards (an op saw EAGAIN, or the last one was a short
+/// receive: rule 9).
 fn run_queue(
     queue: &mut VecDeque<OpId>,
     ops: &mut Ops,
     scratch: &mut [u8],
     out: &mut Vec<Completion>,
     stats: &mut Stats,
-) {
+) -> bool {
+    let mut drained = false;
     while let Some(&id) = queue.front() {
         match drive(ops, id, scratch, out, stats) {
-            None => {
+            Driven::Done { short } => {
+                drained = short;
                 queue.pop_front();
             }
-            Some(_) => break,
+            Driven::Wait(_) => return true,
         }
     }
+    drained
 }
 
-/// Runs an op's epoll form until it finishes or must wait; returns the side
-/// to wait on.
+/// Runs an op's epoll form until it finishes or must wait.
 fn drive(
     ops: &mut Ops,
     id: OpId,
     scratch: &mut [u8],
     out: &mut Vec<Completion>,
     stats: &mut Stats,
-) -> Option<Side> {
+) -> Driven {
     loop {
-        let entry = ops.get_mut(id)?;
+        let Some(entry) = ops.get_mut(id) else {
+            return Driven::Done { short: false };
+        };
         stats.syscalls += 1;
+        let room = entry.op.read_room();
         let mut ctx = EpollCtx {
             scratch: &mut *scratch,
         };
         match entry.op.attempt(&mut ctx) {
             Attempt::Done(res) => {
+                let short = matches!((room, &res), (Some(room), Ok(n)) if *n > 0 && *n < room);
                 finish(ops, id, res, out, stats);
-                return None;
+                return Driven::Done { short };
             }
             Attempt::Shot(res, output) => shot(ops, id, res, output, true, out, stats),
-            Attempt::Again(side) => return Some(side),
+            Attempt::Again(side) => return Driven::Wait(side),
         }
     }
 }
