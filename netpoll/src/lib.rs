@@ -46,6 +46,7 @@ mod stats;
 mod sync;
 mod sys;
 mod table;
+mod token_map;
 mod waker;
 
 pub use backend::{Backend, BackendInfo, BackendKind, ENV_VAR, Reason, Unavailable};
@@ -54,4 +55,5 @@ pub use op::{Completion, Interest, Op, Output, Readiness};
 pub use poller::Poller;
 pub use stats::Stats;
 pub use table::OpId;
+pub use token_map::{TokenHasher, TokenMap};
 pub use waker::{WakeState, Waker};

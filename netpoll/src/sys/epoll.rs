@@ -42,6 +42,7 @@
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -52,6 +53,7 @@ use crate::op::{Attempt, Completion, EpollCtx, OpKind, Output, Readiness, Side};
 use crate::stats::Stats;
 use crate::sync::Arc;
 use crate::table::{OpId, internal_tag};
+use crate::token_map::TokenHasher;
 use crate::waker::WakerInner;
 
 const WAKE_KEY: u64 = internal_tag(0);
@@ -104,7 +106,8 @@ fn is_stream_socket(fd: RawFd) -> bool {
 #[derive(Debug)]
 pub(crate) struct Driver {
     epfd: OwnedFd,
-    fds: HashMap<RawFd, FdState>,
+    /// Keyed by descriptor number (as u64): one lookup per op.
+    fds: HashMap<RawFd, FdState, BuildHasherDefault<TokenHasher>>,
     next_generation: u32,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
     events: Vec<libc::epoll_event>,
@@ -134,7 +137,7 @@ impl Driver {
         let scratch = vec![0u8; cfg.buf_ring.map_or(0, |(_, size)| size)].into_boxed_slice();
         Ok(Driver {
             epfd,
-            fds: HashMap::new(),
+            fds: HashMap::default(),
             next_generation: 0,
             timers: BinaryHeap::new(),
             events: vec![libc::epoll_event { events: 0, u64: 0 }; 1024],

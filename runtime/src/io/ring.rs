@@ -25,7 +25,6 @@
 //! 5. An entry leaves the token map on the op's final completion (not on
 //!    cancel, not on abandon: the poller owns the buffers until then).
 
-use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
@@ -93,7 +92,7 @@ impl RingShared {
 pub(crate) struct Ring {
     poller: Poller,
     shared: Arc<RingShared>,
-    ops: HashMap<u64, (OpId, Arc<OpState>)>,
+    ops: goro_netpoll::TokenMap<(OpId, Arc<OpState>)>,
     done: Vec<Completion>,
     scratch: Vec<Request>,
 }
@@ -111,7 +110,7 @@ impl Ring {
         Ok(Ring {
             poller,
             shared,
-            ops: HashMap::new(),
+            ops: goro_netpoll::TokenMap::default(),
             done: Vec::new(),
             scratch: Vec::new(),
         })
