@@ -2,12 +2,13 @@
 //! block, goro-http2 against the `hpack` crate (h2 keeps its HPACK module
 //! private, so it cannot be called on its own), medians of alternating
 //! rounds. Then the h2load tables: whole servers as child processes
-//! (`crate::h2load`), goro-http2 on tokio against h2 on tokio and nghttpd.
+//! (`crate::h2load`): goro-http2 on goro's runtime and on tokio against h2
+//! on tokio and nghttpd.
 
 use bytes::Bytes;
 use goro_http2::hpack::{Decoder, Encoder};
 
-use crate::h2load::{self, Load, Server};
+use crate::h2load;
 
 use super::{Cell, Contender, Row, Table, alternate};
 
@@ -232,117 +233,9 @@ pub fn h2load_requests() -> u64 {
 /// Alternating rounds per h2load load.
 pub const H2LOAD_ROUNDS: usize = 3;
 
-/// The h2load tables: server CPU µs/request first, then req/s and p99.
-/// Columns: goro-http2 on tokio, h2 on tokio, nghttpd, and goro-http2 on
-/// goro's runtime (not built yet: goro has no I/O layer).
+/// The h2load tables: server CPU µs/request first, then req/s and p99,
+/// for goro-http2 on goro (io_uring, epoll) and on tokio, h2 on tokio and
+/// nghttpd; then start-up time and binary size (`crate::h2load::tables`).
 pub fn server_tables() -> Vec<Table> {
-    let n = h2load_requests();
-    let loads = [
-        Load {
-            requests: n,
-            clients: 64,
-            streams: 16,
-        },
-        Load {
-            requests: n,
-            clients: 1,
-            streams: 1,
-        },
-    ];
-    let servers = [Server::GoroTokio, Server::H2Tokio, Server::Nghttpd];
-    let mut columns: Vec<String> = servers.iter().map(|s| s.name().to_string()).collect();
-    columns.push("goro-http2 + goro".into());
-    let command = format!(
-        "`h2load -t 1 -n {n} -c C -m M --log-file=F http://127.0.0.1:PORT/`, GET / → \"hello\"; \
-         servers are child processes with 1 worker thread (nghttpd: `--no-tls`, its default single thread); \
-         median of {H2LOAD_ROUNDS} alternating rounds after a warm-up run."
-    );
-    let result = h2load::compare(&servers, &loads, H2LOAD_ROUNDS);
-    let metric = |title: &str, unit: &str, pick: fn(&h2load::Sample) -> f64, how: &str| {
-        let mut notes = vec![command.clone(), how.to_string()];
-        let rows = match &result {
-            Err(e) => {
-                notes.push(format!("not measured: {e}"));
-                loads
-                    .iter()
-                    .map(|l| Row {
-                        shape: format!("{} (not measured: {e})", l.shape()),
-                        cells: vec![
-                            Cell::NotApplicable,
-                            Cell::NotApplicable,
-                            Cell::NotApplicable,
-                            Cell::NotBuilt,
-                        ],
-                    })
-                    .collect()
-            }
-            Ok(comparisons) => comparisons
-                .iter()
-                .map(|c| {
-                    let mut cells: Vec<Cell> = c
-                        .per_server
-                        .iter()
-                        .map(|(s, r)| match r {
-                            Ok(sample) => {
-                                if sample.failed > 0 {
-                                    notes.push(format!(
-                                        "{}: {} on {}: {} requests failed",
-                                        c.load.shape(),
-                                        s.name(),
-                                        title,
-                                        sample.failed
-                                    ));
-                                }
-                                Cell::Value(pick(sample))
-                            }
-                            Err(e) => {
-                                notes.push(format!(
-                                    "{} not measured on {}: {e}",
-                                    s.name(),
-                                    c.load.shape()
-                                ));
-                                Cell::NotApplicable
-                            }
-                        })
-                        .collect();
-                    cells.push(Cell::NotBuilt);
-                    Row {
-                        shape: c.load.shape(),
-                        cells,
-                    }
-                })
-                .collect(),
-        };
-        notes.dedup();
-        Table {
-            title: title.into(),
-            unit: unit.into(),
-            columns: columns.clone(),
-            ratios: vec![(0, 1), (0, 2), (3, 1)],
-            rows,
-            notes,
-        }
-    };
-    vec![
-        metric(
-            "HTTP/2 server CPU per request (h2load)",
-            "server CPU µs/req, lower is better",
-            |s| s.cpu_us_per_req,
-            "Server process CPU (all threads: on-CPU ns from /proc/PID/task/*/schedstat, \
-             utime+stime of /proc/PID/stat where schedstat is missing), delta over the run ÷ requests.",
-        ),
-        metric(
-            "HTTP/2 server throughput (h2load)",
-            "req/s, higher is better",
-            |s| s.req_per_s,
-            "h2load's own req/s; h2load and the server share 2 cores, so this is bounded by the client too.",
-        ),
-        metric(
-            "HTTP/2 request latency p99 (h2load)",
-            "µs, lower is better",
-            |s| s.p99_us,
-            "p99 of the per-request times in h2load's --log-file (request start to response end); \
-             h2load itself prints only min/max/mean/sd.",
-        ),
-    ]
+    h2load::tables(h2load_requests(), H2LOAD_ROUNDS)
 }
