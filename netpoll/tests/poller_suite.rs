@@ -120,6 +120,16 @@ fn short_receive_then_more(backend: Backend) {
         a.write_all(b"later").unwrap();
         assert_eq!(expect_buf(wait_token(&mut p, 3, &mut stash)), b"later");
     }
+    // The last bytes and the end of stream arrive together while a receive
+    // waits: the short receive must not hide the end of stream behind it.
+    p.submit(Op::recv(raw(&b), Vec::with_capacity(4096)), 6)
+        .unwrap();
+    a.write_all(b"tail").unwrap();
+    a.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(expect_buf(wait_token(&mut p, 6, &mut stash)), b"tail");
+    p.submit(Op::recv(raw(&b), Vec::with_capacity(4096)), 7)
+        .unwrap();
+    assert_eq!(wait_token(&mut p, 7, &mut stash).result.unwrap(), 0);
     // Datagrams: two queued before the first receive; both arrive.
     let u1 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let u2 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

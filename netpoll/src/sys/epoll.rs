@@ -32,7 +32,10 @@
 //!    and events are handled on this thread after the read that set the
 //!    mark. A request-response connection saves the EAGAIN `recv` it made
 //!    per message. Datagram sockets never get the mark (a short datagram
-//!    says nothing about the next one).
+//!    says nothing about the next one), nor does a stream once an event has
+//!    said the peer closed or reset it (a short read can leave the end of
+//!    stream behind it, and no edge would follow; tokio keeps "read
+//!    closed" sticky for the same reason).
 //! 8. Ops that completed at submit are handed out by the next `poll` without
 //!    an `epoll_wait` at all: the optimistic path costs the I/O call only.
 //!    So that a stream of such ops cannot starve descriptors that are
@@ -63,6 +66,7 @@ const EVENTS: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::E
 const READ_EVENTS: u32 =
     (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 const WRITE_EVENTS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+const CLOSED_EVENTS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 #[derive(Debug, Default)]
 struct FdState {
@@ -74,6 +78,16 @@ struct FdState {
     stream: bool,
     /// Rule 9: no bytes to read until the next read edge.
     read_drained: bool,
+    /// Rule 9: the peer closed (or reset) its side: sticky, and it turns
+    /// rule 9 off, since a short read may leave the end of stream unread.
+    read_closed: bool,
+}
+
+impl FdState {
+    /// Rule 9: may a short read (or EAGAIN) mark this descriptor drained?
+    fn may_drain(&self) -> bool {
+        self.stream && !self.read_closed
+    }
 }
 
 /// How `drive` left an op.
@@ -213,7 +227,7 @@ impl Driver {
                 match self.state(fd, stats) {
                     Ok(state) => match side {
                         Side::Read => {
-                            state.read_drained = state.stream;
+                            state.read_drained = state.may_drain();
                             state.readers.push_back(id);
                         }
                         Side::Write => state.writers.push_back(id),
@@ -224,7 +238,7 @@ impl Driver {
             Driven::Done { short } => {
                 if short {
                     if let Some(state) = fd.and_then(|fd| self.fds.get_mut(&fd)) {
-                        state.read_drained = state.stream;
+                        state.read_drained = state.may_drain();
                     }
                 }
             }
@@ -446,9 +460,12 @@ impl Driver {
             }
         });
         // Rule 3: retry each side's queue until an op sees EAGAIN.
+        if bits & CLOSED_EVENTS != 0 {
+            state.read_closed = true;
+        }
         if bits & READ_EVENTS != 0 {
             let drained = run_queue(&mut state.readers, ops, scratch, out, stats);
-            state.read_drained = drained && state.stream;
+            state.read_drained = drained && state.may_drain();
         }
         if bits & WRITE_EVENTS != 0 {
             run_queue(&mut state.writers, ops, scratch, out, stats);
