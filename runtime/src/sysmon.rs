@@ -1,6 +1,8 @@
 //! The monitor thread (Go's `sysmon`).
 //!
-//! Every millisecond while any worker is awake (10 ms when all are parked)
+//! Every 5 ms while any worker is awake (10 ms when all are parked, and
+//! every millisecond while some worker has been seen in the same poll, so a
+//! stuck poll is noticed 10–16 ms in; Go's sysmon backs off the same way)
 //! it refreshes the coarse clock, fires due timers if no worker did, and
 //! looks for a worker stuck in one poll: a P whose poll count has not moved
 //! for more than 10 ms while it is polling. Go would preempt it; a library
@@ -41,13 +43,18 @@ pub(crate) fn run(shared: &Shared) {
     let mut completions_at_sweep = 0;
     let mut last_full_sweep = Instant::now();
     let mut live_at_sweep = 0usize;
+    // A P seen in the same poll at the last look: watch closely.
+    let mut suspect = false;
     loop {
         let (_, unparked) = shared.idle.snapshot();
-        let interval = if unparked > 0 {
+        let interval = if suspect {
             Duration::from_millis(1)
+        } else if unparked > 0 {
+            Duration::from_millis(5)
         } else {
             Duration::from_millis(10)
         };
+        suspect = false;
         {
             let stop = shared.sysmon_lock.lock();
             if *stop {
@@ -70,7 +77,11 @@ pub(crate) fn run(shared: &Shared) {
                 w.reported = false;
                 continue;
             }
-            if w.reported || now - w.since < STUCK_AFTER {
+            if w.reported {
+                continue;
+            }
+            if now - w.since < STUCK_AFTER {
+                suspect = true;
                 continue;
             }
             w.reported = true;

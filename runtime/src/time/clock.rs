@@ -227,10 +227,13 @@ impl Timers {
 
     /// Fires every due timer; returns how many.
     pub(crate) fn fire_due(&self, _shared: &Shared) -> usize {
-        let now = self.now_ns();
-        if self.next.load(Acquire) > now {
+        // Workers call this every 61 ticks and before parking: with no
+        // timer armed, do not pay for a clock read.
+        let next = self.next.load(Acquire);
+        if next == NONE || next > self.now_ns() {
             return 0;
         }
+        let now = self.now_ns();
         let mut due = Vec::new();
         {
             let mut heap = self.heap.lock();
