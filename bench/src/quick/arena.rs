@@ -62,76 +62,54 @@ fn bulk_row<T: Copy + 'static>(shape: &str, make: impl Fn(u64) -> T + Copy + 'st
     }
 }
 
-fn warm_row() -> Row {
+/// A fast-path shape on a warm arena: `WARM_REPEAT` passes of `N_WARM`
+/// allocations per iteration, each contender with its own loop.
+fn warm_shape_row(
+    shape: &str,
+    goro: fn(&mut Arena, usize) -> u64,
+    bumpalo: fn(&mut Bump, usize) -> u64,
+    mut heap: impl FnMut() -> u64,
+) -> Row {
     let mut arena = Arena::new();
     let mut bump = Bump::new();
-    let mut held = Vec::with_capacity(N_WARM);
     let mut cs = [
         Contender {
             name: COLUMNS[0],
-            run: Box::new(|| {
-                (0..WARM_REPEAT)
-                    .map(|_| fast_goro(&mut arena, N_WARM))
-                    .sum()
-            }),
+            run: Box::new(|| (0..WARM_REPEAT).map(|_| goro(&mut arena, N_WARM)).sum()),
         },
         Contender {
             name: COLUMNS[1],
-            run: Box::new(|| {
-                (0..WARM_REPEAT)
-                    .map(|_| fast_bumpalo(&mut bump, N_WARM))
-                    .sum()
-            }),
+            run: Box::new(|| (0..WARM_REPEAT).map(|_| bumpalo(&mut bump, N_WARM)).sum()),
         },
         Contender {
             name: COLUMNS[2],
-            run: Box::new(|| {
-                (0..WARM_REPEAT)
-                    .map(|_| bulk_heap(&System, N_WARM, |i| i, &mut held))
-                    .sum()
-            }),
+            run: Box::new(|| (0..WARM_REPEAT).map(|_| heap()).sum()),
         },
     ];
     Row {
-        shape: "alloc_u64_warm (fast path, black_box each)".into(),
+        shape: shape.into(),
         cells: values(alternate(&mut cs, ROUNDS)),
     }
 }
 
-fn sum_row() -> Row {
-    let mut arena = Arena::new();
-    let mut bump = Bump::new();
+fn warm_row() -> Row {
     let mut held = Vec::with_capacity(N_WARM);
-    let mut cs = [
-        Contender {
-            name: COLUMNS[0],
-            run: Box::new(|| {
-                (0..WARM_REPEAT)
-                    .map(|_| fast_sum_goro(&mut arena, N_WARM))
-                    .sum()
-            }),
-        },
-        Contender {
-            name: COLUMNS[1],
-            run: Box::new(|| {
-                (0..WARM_REPEAT)
-                    .map(|_| fast_sum_bumpalo(&mut bump, N_WARM))
-                    .sum()
-            }),
-        },
-        Contender {
-            name: COLUMNS[2],
-            run: Box::new(|| {
-                (0..WARM_REPEAT)
-                    .map(|_| fast_sum_heap(&System, N_WARM, &mut held))
-                    .sum()
-            }),
-        },
-    ];
-    Row {
-        shape: "alloc_u64_sum (fast path, addresses summed)".into(),
-        cells: values(alternate(&mut cs, ROUNDS)),
-    }
+    warm_shape_row(
+        "alloc_u64_warm (fast path, black_box each)",
+        fast_goro,
+        fast_bumpalo,
+        move || bulk_heap(&System, N_WARM, |i| i, &mut held),
+    )
+}
+
+fn sum_row() -> Row {
+    let mut held = Vec::with_capacity(N_WARM);
+    warm_shape_row(
+        "alloc_u64_sum (fast path, addresses summed)",
+        fast_sum_goro,
+        fast_sum_bumpalo,
+        move || fast_sum_heap(&System, N_WARM, &mut held),
+    )
 }
 
 fn request_row() -> Row {
