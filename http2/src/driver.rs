@@ -4,6 +4,11 @@
 //! [`Transport`] (its socket) and a [`Runtime`] (spawn and a timer); see
 //! `server_goro.rs` and `server_tokio.rs`.
 //!
+//! A connection starts with a [`Handshake`](crate::proto::Handshake)
+//! (unless the builder turned `h2c_upgrade` off): prior knowledge, or an
+//! HTTP/1.1 `Upgrade: h2c` answered with 101, or a refusal written before
+//! closing. See [`start`].
+//!
 //! One turn of the loop in [`serve`]:
 //! 1. hand every core event to its place (new request → a handler slot,
 //!    DATA → the request body's channel, reset → drop its body);
@@ -56,7 +61,7 @@ use http::{Request, Response};
 use crate::body::{BodyChunk, BodyStream, Incoming, Msg, RequestBody, ResponseBody};
 use crate::chan::{self, Receiver, Sender};
 use crate::frame::{OutFrame, StreamId};
-use crate::proto::IdMap;
+use crate::proto::{IdMap, SWITCHING_PROTOCOLS, Sniffed};
 use crate::server::Builder;
 use crate::{Connection, Event, Reason};
 
@@ -68,6 +73,11 @@ const FRAMES_PER_WRITE: usize = 64;
 /// the wait is bounded.
 pub(crate) const DRAIN_AFTER_EOF: Duration = Duration::from_secs(10);
 
+/// How long, and how many bytes, a refused HTTP/1.1 client is read after
+/// its response (see [`linger`]).
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 * 1024;
+
 /// A connection's byte stream, as a binding drives it.
 pub(crate) trait Transport {
     /// Polls for the next bytes read; an empty slice is end of stream. The
@@ -76,6 +86,9 @@ pub(crate) trait Transport {
 
     /// Writes `frames` whole and in order.
     fn write(&mut self, frames: &[OutFrame]) -> impl Future<Output = io::Result<()>>;
+
+    /// Writes raw bytes whole (the HTTP/1.1 answer to an upgrade request).
+    fn write_raw(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>>;
 
     /// Ends the write side after the last frame (best effort).
     fn shutdown(&mut self) -> impl Future<Output = ()>;
@@ -101,8 +114,18 @@ where
     H: FnMut(Request<RequestBody>) -> F,
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
+    let cfg = builder.clone().config();
+    let conn = if cfg.h2c_upgrade {
+        match start::<T, R>(&mut io, builder).await? {
+            Some(conn) => conn,
+            None => return Ok(()),
+        }
+    } else {
+        builder.connection(Instant::now())
+    };
+    let max_running = (cfg.max_concurrent_streams as usize).max(1);
     let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
-    let mut d: Driver<H, R> = Driver::new(builder, handler, waker);
+    let mut d: Driver<H, R> = Driver::new(conn, max_running, handler, waker);
     let mut frames: Vec<OutFrame> = Vec::with_capacity(FRAMES_PER_WRITE);
     let mut timer: Option<(Instant, R::Sleep)> = None;
     // When the peer's end of stream was read: from then on nothing is
@@ -165,6 +188,73 @@ where
     }
 }
 
+/// Reads the connection's first bytes through a [`Handshake`]: prior
+/// knowledge or `Upgrade: h2c` give the connection (after the 101 is
+/// written); a refusal is written, then the socket lingers so the client
+/// reads it, and `None` ends the connection. So does end of stream or the
+/// preface timeout before anything was decided.
+async fn start<T: Transport, R: Runtime>(
+    io: &mut T,
+    builder: Builder,
+) -> io::Result<Option<Connection>> {
+    let mut hs = builder.handshake(Instant::now());
+    let mut timer = R::sleep_until(hs.deadline());
+    let sniffed = loop {
+        let read = poll_fn(|cx| match io.poll_read(cx) {
+            Poll::Ready(Ok([])) => Poll::Ready(Ok(None)),
+            Poll::Ready(Ok(bytes)) => Poll::Ready(Ok(Some(hs.recv(bytes)))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => match Pin::new(&mut timer).poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Ok(None)),
+                Poll::Pending => Poll::Pending,
+            },
+        })
+        .await?;
+        match read {
+            None => {
+                io.shutdown().await;
+                return Ok(None);
+            }
+            Some(None) => continue,
+            Some(Some(sniffed)) => break sniffed,
+        }
+    };
+    match sniffed {
+        Sniffed::PriorKnowledge(conn) => Ok(Some(conn)),
+        Sniffed::Upgraded(conn) => {
+            io.write_raw(SWITCHING_PROTOCOLS).await?;
+            Ok(Some(conn))
+        }
+        Sniffed::Refused(refusal) => {
+            io.write_raw(&refusal.response).await?;
+            io.shutdown().await;
+            linger::<T, R>(io).await;
+            Ok(None)
+        }
+    }
+}
+
+/// Reads and drops what the client still sends after a refusal, until
+/// its end of stream, [`LINGER_BYTES`] or [`LINGER_TIME`]: closing with
+/// unread input would reset the connection and could destroy the
+/// response before the client reads it.
+async fn linger<T: Transport, R: Runtime>(io: &mut T) {
+    let mut timer = R::sleep_until(Instant::now() + LINGER_TIME);
+    let mut left = LINGER_BYTES;
+    poll_fn(|cx| {
+        loop {
+            match io.poll_read(cx) {
+                Poll::Ready(Ok(bytes)) if !bytes.is_empty() && bytes.len() < left => {
+                    left -= bytes.len();
+                }
+                Poll::Ready(_) => return Poll::Ready(()),
+                Poll::Pending => return Pin::new(&mut timer).poll(cx),
+            }
+        }
+    })
+    .await
+}
+
 /// Sends the handler's reply, or on drop without one (the handler
 /// panicked or its task was cancelled) tells the connection to reset the
 /// stream, so the handler slot is always returned.
@@ -216,11 +306,10 @@ where
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
     R: Runtime,
 {
-    fn new(builder: Builder, handler: H, waker: Waker) -> Self {
-        let max_running = (builder.clone().config().max_concurrent_streams as usize).max(1);
+    fn new(conn: Connection, max_running: usize, handler: H, waker: Waker) -> Self {
         let (ctl, inbox) = chan::unbounded();
         Driver {
-            conn: builder.connection(Instant::now()),
+            conn,
             handler,
             waker,
             ctl,

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::frame::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, MAX_MAX_FRAME_SIZE, MAX_WINDOW};
-use crate::proto::Connection;
+use crate::proto::{Connection, Handshake};
 
 /// The limits and settings of a server connection. Built by [`Builder`].
 #[derive(Debug, Clone)]
@@ -23,6 +23,7 @@ pub struct Config {
     pub(crate) max_send_buffer_size: usize,
     pub(crate) preface_timeout: Duration,
     pub(crate) settings_timeout: Duration,
+    pub(crate) h2c_upgrade: bool,
 }
 
 impl Default for Config {
@@ -42,6 +43,7 @@ impl Default for Config {
             max_send_buffer_size: 400 * 1024,
             preface_timeout: Duration::from_secs(10),
             settings_timeout: Duration::from_secs(10),
+            h2c_upgrade: true,
         }
     }
 }
@@ -128,6 +130,14 @@ impl Builder {
         /// past it: GOAWAY SETTINGS_TIMEOUT (§6.5.3).
         settings_timeout: Duration
     );
+    setter!(
+        /// Accept HTTP/1.1 `Upgrade: h2c` as well as prior knowledge
+        /// (default true; see [`Handshake`]). The server then sends its
+        /// SETTINGS only after the client's first bytes. With false, the
+        /// bindings start every connection as prior knowledge and send
+        /// SETTINGS at once.
+        h2c_upgrade: bool
+    );
 
     /// SETTINGS_MAX_HEADER_LIST_SIZE (default 64 KiB), enforced while HPACK
     /// decodes (HPACK bomb); a larger request gets 431. A header block whose
@@ -170,5 +180,11 @@ impl Builder {
     /// A new server connection; `now` starts the preface and SETTINGS timers.
     pub fn connection(self, now: Instant) -> Connection {
         Connection::new(self.cfg, now)
+    }
+
+    /// A [`Handshake`] for a cleartext connection accepted at `now`: it
+    /// tells prior knowledge from `Upgrade: h2c` and builds the connection.
+    pub fn handshake(self, now: Instant) -> Handshake {
+        Handshake::new(self.cfg, now)
     }
 }

@@ -52,7 +52,8 @@ use crate::server::Builder;
 /// much; bulk bodies take more reads instead.
 const READ_BUF: usize = 16 * 1024;
 
-/// Serves one HTTP/2 (prior knowledge) connection until it ends.
+/// Serves one h2c connection (prior knowledge, or HTTP/1.1 `Upgrade: h2c`
+/// unless the builder turned it off) until it ends.
 /// `handler` is called once per request; a future it returns that is not
 /// ready at its first poll runs on its own goro task. At most
 /// `max_concurrent_streams` handler futures run at once.
@@ -110,6 +111,15 @@ impl Transport for GoroIo<'_> {
             out.extend_from_slice(&f.head);
             out.extend_from_slice(&f.payload);
         }
+        let (result, out) = self.tcp.write_all(out).await;
+        self.out = out;
+        result
+    }
+
+    async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        out.extend_from_slice(bytes);
         let (result, out) = self.tcp.write_all(out).await;
         self.out = out;
         result

@@ -23,8 +23,9 @@ use crate::server::Builder;
 /// Bytes read per system call.
 const READ_BUF: usize = 64 * 1024;
 
-/// Serves one HTTP/2 (prior knowledge, h2c or already-TLS) connection until
-/// it ends. `handler` is called once per request; a future it returns that
+/// Serves one HTTP/2 connection (h2c with prior knowledge or HTTP/1.1
+/// `Upgrade: h2c`, or already-TLS: then turn `h2c_upgrade` off) until it
+/// ends. `handler` is called once per request; a future it returns that
 /// is not ready at its first poll runs on its own task. At most
 /// `max_concurrent_streams` handler futures run at once.
 pub async fn serve<IO, H, F>(io: IO, builder: Builder, handler: H) -> io::Result<()>
@@ -74,6 +75,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
             }
             IoSlice::advance_slices(&mut rest, n);
         }
+        self.io.flush().await
+    }
+
+    async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.io.write_all(bytes).await?;
         self.io.flush().await
     }
 

@@ -1,4 +1,5 @@
-//! curl against each server binding (tokio; goro on io_uring and on epoll) over loopback (h2c, prior knowledge).
+//! curl against each server binding (tokio; goro on io_uring and on epoll) over loopback: h2c with prior
+//! knowledge, h2c by HTTP/1.1 `Upgrade: h2c` (`--http2` on an http URL), and a plain HTTP/1.1 request refused.
 
 #[macro_use]
 mod common;
@@ -52,4 +53,92 @@ fn curl_echo_3mb_byte_exact(b: Binding) {
     assert!(echoed == body, "echo differs from the upload");
 }
 
-per_binding!(curl_get_hello, curl_echo_3mb_byte_exact,);
+/// `curl --http2` without prior knowledge sends `Upgrade: h2c`; the
+/// response must come back over HTTP/2 on stream 1 after a 101.
+fn curl_upgrade_get_hello(b: Binding) {
+    if !have("curl") {
+        return;
+    }
+    let server = Server::start(b);
+    let out = run(
+        Command::new("curl").args([
+            "-sv",
+            "--http2",
+            "-w",
+            "\n%{http_version} %{response_code}",
+            &server.url("/"),
+        ]),
+        Duration::from_secs(30),
+    );
+    check(&out, "curl --http2 GET /");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n2 200");
+    let trace = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "> Upgrade: h2c",
+        "< HTTP/1.1 101 Switching Protocols",
+        "< HTTP/2 200",
+    ] {
+        assert!(trace.contains(line), "no {line:?} in:\n{trace}");
+    }
+}
+
+/// An upgrade request with a body: the body is read before switching and
+/// reaches the handler as stream 1's body.
+fn curl_upgrade_post_echo(b: Binding) {
+    if !have("curl") {
+        return;
+    }
+    let server = Server::start(b);
+    let out = run(
+        Command::new("curl").args([
+            "-sv",
+            "--http2",
+            "--data-binary",
+            "upgraded body",
+            "-w",
+            "\n%{http_version} %{response_code}",
+            &server.url("/echo"),
+        ]),
+        Duration::from_secs(30),
+    );
+    check(&out, "curl --http2 POST /echo");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "upgraded body\n2 200");
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        trace.contains("< HTTP/1.1 101 Switching Protocols"),
+        "{trace}"
+    );
+}
+
+/// A plain HTTP/1.1 request gets a 426 naming h2c, and the connection
+/// closes.
+fn curl_http1_is_refused(b: Binding) {
+    if !have("curl") {
+        return;
+    }
+    let server = Server::start(b);
+    let out = run(
+        Command::new("curl").args([
+            "-sv",
+            "--http1.1",
+            "-w",
+            "\n%{http_version} %{response_code}",
+            &server.url("/"),
+        ]),
+        Duration::from_secs(30),
+    );
+    check(&out, "curl --http1.1 GET /");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.ends_with("\n1.1 426"), "{stdout}");
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(trace.contains("< Upgrade: h2c"), "{trace}");
+    assert!(trace.contains("< Connection: close"), "{trace}");
+}
+
+per_binding!(
+    curl_get_hello,
+    curl_echo_3mb_byte_exact,
+    curl_upgrade_get_hello,
+    curl_upgrade_post_echo,
+    curl_http1_is_refused,
+);

@@ -1,5 +1,5 @@
 //! nghttp (nghttp2's client) against each server binding (tokio; goro on io_uring and on epoll): many concurrent
-//! streams on one connection, and an upload echoed back.
+//! streams on one connection, an upload echoed back, and `-u` (HTTP/1.1 `Upgrade: h2c`).
 
 #[macro_use]
 mod common;
@@ -56,4 +56,39 @@ fn nghttp_echo_upload(b: Binding) {
     assert!(out.stdout == body, "echo differs from the upload");
 }
 
-per_binding!(nghttp_100_concurrent_streams, nghttp_echo_upload,);
+/// `nghttp -u` starts with `Upgrade: h2c`: a GET whose response comes on
+/// stream 1, and an upload (nghttp then upgrades with `OPTIONS *` and
+/// sends the POST as a new stream).
+fn nghttp_upgrade(b: Binding) {
+    if !have("nghttp") {
+        return;
+    }
+    let server = Server::start(b);
+    let out = run(
+        Command::new("nghttp").args(["-u", "-v", &server.url("/")]),
+        Duration::from_secs(30),
+    );
+    check(&out, "nghttp -u");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("HTTP Upgrade success"), "{text}");
+    assert!(text.contains("recv (stream_id=1) :status: 200"), "{text}");
+    let dir = TempDir::new(&format!("nghttp-upgrade-{b:?}"));
+    let src = dir.0.join("in.bin");
+    std::fs::write(&src, b"after upgrade").expect("write body");
+    let out = run(
+        Command::new("nghttp")
+            .arg("-u")
+            .arg("-d")
+            .arg(&src)
+            .arg(server.url("/echo")),
+        Duration::from_secs(30),
+    );
+    check(&out, "nghttp -u -d /echo");
+    assert_eq!(out.stdout, b"after upgrade");
+}
+
+per_binding!(
+    nghttp_100_concurrent_streams,
+    nghttp_echo_upload,
+    nghttp_upgrade,
+);

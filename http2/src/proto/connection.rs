@@ -23,7 +23,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Request};
 
-use super::headers;
+use super::headers::{self, RequestHead};
 use super::stream::{Closed, Stream};
 use crate::error::{ProtoError, Reason};
 use crate::frame::{
@@ -519,19 +519,24 @@ impl Connection {
         if end_stream && head.content_length.is_some_and(|n| n != 0) {
             return Err(ProtoError::Stream(stream, Reason::PROTOCOL_ERROR));
         }
+        self.open_stream(stream, head, end_stream);
+        Ok(())
+    }
+
+    /// Opens a validated request's stream and queues its event.
+    pub(super) fn open_stream(&mut self, stream: StreamId, head: RequestHead, end_stream: bool) {
         let mut s = Stream::new(
             self.cfg.initial_stream_window,
             self.peer_initial_window,
             head.content_length,
         );
         s.recv_closed = end_stream;
-        self.streams.insert(id, s);
+        self.streams.insert(stream.0, s);
         self.events.push_back(Event::Request {
             stream,
             request: head.request,
             end_stream,
         });
-        Ok(())
     }
 
     /// Answers a request whose header list passed the limit with 431
@@ -584,7 +589,7 @@ impl Connection {
         Ok(())
     }
 
-    fn on_data(
+    pub(super) fn on_data(
         &mut self,
         stream: StreamId,
         data: Bytes,
@@ -680,6 +685,13 @@ impl Connection {
     }
 
     fn on_settings(&mut self, s: Settings) -> Result<(), ProtoError> {
+        self.apply_settings(s)?;
+        self.queue_peer_caused(OutFrame::settings_ack())
+    }
+
+    /// Applies the peer's settings (without the ACK, which an upgrade's
+    /// `HTTP2-Settings` does not get: the 101 acknowledges them).
+    pub(super) fn apply_settings(&mut self, s: Settings) -> Result<(), ProtoError> {
         if let Some(size) = s.header_table_size {
             self.encoder.set_max_table_size(size as usize);
         }
@@ -701,7 +713,7 @@ impl Connection {
                 }
             }
         }
-        self.queue_peer_caused(OutFrame::settings_ack())
+        Ok(())
     }
 
     /// Queues a frame the peer made us send, enforcing the queue cap.
