@@ -230,6 +230,11 @@ def case_rapid_reset_storm(port):
                 "PING ACK or GOAWAY after the storm")
     except h2.exceptions.ProtocolError:
         pass  # h2 rejects frames for streams it already reset; harmless
+    except (BrokenPipeError, ConnectionResetError):
+        # h2 answers the server's SETTINGS while reading; after GOAWAY the
+        # server closes with part of the storm unread, so that write can
+        # meet a reset (seen about 3 times in 20 on both goro backends).
+        pass
     for e in c.events:
         if isinstance(e, h2.events.ConnectionTerminated):
             expect(e.error_code == ENHANCE_YOUR_CALM, "GOAWAY code %r" % e.error_code)
