@@ -63,8 +63,12 @@ pub(crate) fn capture(shared: &Shared) -> Dump {
         };
         let last = h.last_poll_ms.load(Relaxed);
         tasks.push(TaskInfo {
-            id: h.id,
-            name: h.name.as_deref().cloned(),
+            id: h.id(),
+            name: if h.is_named() {
+                shared.registry.name(h.id())
+            } else {
+                None
+            },
             location: h.location,
             state,
             age: Duration::from_millis(u64::from(now.wrapping_sub(h.spawned_ms))),

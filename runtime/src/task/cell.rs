@@ -51,8 +51,7 @@ where
 pub(crate) struct Meta {
     pub(crate) id: u64,
     pub(crate) location: &'static Location<'static>,
-    #[allow(clippy::box_collection)] // thin pointer on purpose (8 bytes)
-    pub(crate) name: Option<Box<String>>,
+    pub(crate) name: Option<Box<str>>,
     pub(crate) spawned_ms: u32,
 }
 
@@ -68,6 +67,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let id_bits = match meta.name {
+        Some(name) => {
+            shared.registry.set_name(meta.id, name);
+            meta.id | super::NAMED
+        }
+        None => meta.id,
+    };
     let layout = Layout::new::<Cell<F>>();
     let cache = crate::context::current_p(&shared).map(|i| &shared.ps[i].cells);
     // SAFETY: `current_p` says this thread holds that P (cache rule 1).
@@ -78,9 +84,8 @@ where
             registry_next: AtomicPtr::new(std::ptr::null_mut()),
             vtable: &VtableOf::<F>::VTABLE,
             shared: ManuallyDrop::new(shared),
-            id: meta.id,
+            id_bits,
             location: meta.location,
-            name: meta.name,
             spawned_ms: meta.spawned_ms,
             last_poll_ms: AtomicU32::new(0),
         },
@@ -173,7 +178,7 @@ pub(crate) unsafe fn run<F: Future>(ptr: NonNull<Header>) {
         Err(payload) => {
             header.shared.task_panicked();
             // SAFETY: rule 1.
-            unsafe { finish::<F>(ptr, Err(JoinError::panic(header.id, payload))) };
+            unsafe { finish::<F>(ptr, Err(JoinError::panic(header.id(), payload))) };
         }
     }
     // SAFETY: our reference.
@@ -220,7 +225,7 @@ unsafe fn finish<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Join
 /// The caller holds `RUNNING` on a live `Cell<F>`.
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: caller guarantees the type and liveness.
-    let id = unsafe { ptr.as_ref() }.id;
+    let id = unsafe { ptr.as_ref() }.id();
     // SAFETY: forwarded from the caller.
     unsafe { finish::<F>(ptr, Err(JoinError::cancelled(id))) };
 }
@@ -233,6 +238,11 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // is taken out first (the header's `ManuallyDrop` is never dropped in
     // place), so it outlives the cell and picks the cache below.
     let shared = unsafe { ManuallyDrop::take(&mut (*cell.as_ptr()).header.shared) };
+    // SAFETY: as above; the header is still intact.
+    let header = unsafe { &(*cell.as_ptr()).header };
+    if header.is_named() {
+        shared.registry.forget_name(header.id());
+    }
     // SAFETY: rule 5; a panicking field drop still drops the others.
     quietly(|| unsafe { std::ptr::drop_in_place(cell.as_ptr()) });
     let cache = crate::context::current_p(&shared).map(|i| &shared.ps[i].cells);

@@ -63,7 +63,7 @@ impl<T> JoinHandle<T> {
 
     /// The task's id (unique within its runtime).
     pub fn id(&self) -> u64 {
-        self.header().id
+        self.header().id()
     }
 
     /// A handle that can abort the task without owning the output.

@@ -54,16 +54,30 @@ pub(crate) struct Header {
     /// `dealloc`, which needs it after the rest of the cell is dropped (to
     /// find the P whose cache gets the memory).
     pub(crate) shared: ManuallyDrop<Arc<Shared>>,
-    pub(crate) id: u64,
+    /// The task id, with [`NAMED`] set if the registry holds a name for it.
+    id_bits: u64,
     pub(crate) location: &'static Location<'static>,
-    /// A thin pointer (8 bytes, not 16): most tasks have no name.
-    #[allow(clippy::box_collection)] // thin pointer on purpose (8 bytes)
-    pub(crate) name: Option<Box<String>>,
     /// Coarse clock (ms since the runtime started, wrapping every 49
     /// days; only differences are used) at spawn.
     pub(crate) spawned_ms: u32,
     /// Coarse clock at the start of the last poll; 0 = never polled.
     pub(crate) last_poll_ms: AtomicU32,
+}
+
+/// Top bit of `Header::id_bits`: the task has a name in the registry. Ids
+/// come from a counter that never gets near it.
+pub(crate) const NAMED: u64 = 1 << 63;
+
+impl Header {
+    /// The task id.
+    pub(crate) fn id(&self) -> u64 {
+        self.id_bits & !NAMED
+    }
+
+    /// True if the registry holds a name for this task.
+    pub(crate) fn is_named(&self) -> bool {
+        self.id_bits & NAMED != 0
+    }
 }
 
 /// A run-queue entry: owns one reference and the right to run the task.
@@ -161,7 +175,7 @@ pub(crate) fn cell_meta(
     Meta {
         id,
         location,
-        name: name.map(|n| Box::new(String::from(n))),
+        name,
         spawned_ms: spawned_ms as u32,
     }
 }

@@ -16,6 +16,7 @@
 //! 3. The registry's link holds one task reference; whoever unlinks a node
 //!    (sweep, take) releases it.
 
+use std::collections::HashMap;
 use std::ptr::{self, NonNull};
 
 use super::{Header, drop_ref};
@@ -26,6 +27,10 @@ use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 pub(crate) struct Registry {
     shards: Box<[AtomicPtr<Header>]>,
     lock: Mutex<()>,
+    /// Names of the named tasks, by id. Most tasks have none, so a name
+    /// lives here rather than as 8 bytes in every header; a header says
+    /// whether it has one (`Header::is_named`).
+    names: Mutex<HashMap<u64, Box<str>>>,
 }
 
 impl Registry {
@@ -35,7 +40,23 @@ impl Registry {
                 .map(|_| AtomicPtr::new(ptr::null_mut()))
                 .collect(),
             lock: Mutex::new(()),
+            names: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records a task's name (before the task is published).
+    pub(crate) fn set_name(&self, id: u64, name: Box<str>) {
+        self.names.lock().insert(id, name);
+    }
+
+    /// A named task's name.
+    pub(crate) fn name(&self, id: u64) -> Option<String> {
+        self.names.lock().get(&id).map(|n| n.to_string())
+    }
+
+    /// Forgets a named task's name (its cell is being freed).
+    pub(crate) fn forget_name(&self, id: u64) {
+        self.names.lock().remove(&id);
     }
 
     /// Links a new task; its registry reference moves to the list.
