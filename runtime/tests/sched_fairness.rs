@@ -87,23 +87,36 @@ fn global_queue_served_under_saturation() {
         }));
     }
     let handle = rt.handle().clone();
+    let polls =
+        |h: &goro::Handle| -> Vec<u64> { h.metrics().workers.iter().map(|w| w.polls).collect() };
     let mut worst = 0;
     for _ in 0..50 {
-        let before = handle.metrics().total_polls();
-        let seen = Arc::new(AtomicU64::new(0));
+        let before = polls(&handle);
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let s = seen.clone();
         let h2 = handle.clone();
-        let j = rt.spawn(async move { s.store(h2.metrics().total_polls(), SeqCst) });
+        let j = rt.spawn(async move { *s.lock().unwrap() = polls(&h2) });
         rt.block_on(j).unwrap();
-        worst = worst.max(seen.load(SeqCst).saturating_sub(before));
+        // Counted in the polls of the least busy worker: every worker looks
+        // at the global queue every 61 of its own ticks, so whichever took
+        // the task polled at most ~61 times meanwhile, however long the OS
+        // kept the other worker (or this one) off the CPU.
+        let after = seen.lock().unwrap().clone();
+        let waited = before
+            .iter()
+            .zip(&after)
+            .map(|(b, a)| a.saturating_sub(*b))
+            .min()
+            .unwrap();
+        worst = worst.max(waited);
     }
     stop.store(true, SeqCst);
     for b in busy {
         rt.block_on(b).unwrap();
     }
-    // Two workers, a look every 61 ticks each: ~61 polls, plus slack for
-    // the polls between the metrics reads.
-    assert!(worst < 400, "a remote task waited {worst} polls");
+    // A look every 61 ticks, plus slack for the polls between the metrics
+    // reads.
+    assert!(worst < 200, "a remote task waited {worst} polls");
 }
 
 /// A task that never runs out of ready work on goro's own channel is
