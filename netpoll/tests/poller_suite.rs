@@ -590,6 +590,52 @@ fn send_vectored(backend: Backend) {
     assert_eq!(&got[..n], [header, payload].concat().as_slice());
 }
 
+/// Shared `Bytes` go out in order without being copied; the caller's clone
+/// and the ones handed back are the same memory, unchanged.
+fn send_vectored_shared(backend: Backend) {
+    let Some(mut p) = poller(backend) else { return };
+    let (a, mut b) = pair();
+    let body = bytes::Bytes::from(vec![7u8; 100_000]);
+    let head = bytes::Bytes::from_static(b"head:");
+    p.submit(
+        Op::send_vectored_bytes(raw(&a), vec![head.clone(), body.slice(10..)]),
+        1,
+    )
+    .unwrap();
+    // The socket buffer may take less than all; read while waiting.
+    let mut got = Vec::new();
+    let mut stash = Vec::new();
+    let c = loop {
+        let mut chunk = [0u8; 65536];
+        match b.read(&mut chunk) {
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
+        }
+        let mut out = Vec::new();
+        p.poll(&mut out, Some(Duration::from_millis(1))).unwrap();
+        stash.extend(out);
+        if let Some(i) = stash.iter().position(|c| c.token == 1) {
+            break stash.remove(i);
+        }
+    };
+    let n = c.result.unwrap();
+    assert!(n > 0 && n <= 5 + 99_990);
+    let Output::SharedBufs(back) = c.output else {
+        panic!("shared buffers not returned")
+    };
+    assert_eq!(back.len(), 2);
+    assert_eq!(back[0].as_ptr(), head.as_ptr(), "the head was copied");
+    assert_eq!(back[1].as_ptr(), body[10..].as_ptr(), "the body was copied");
+    while got.len() < n {
+        let mut chunk = [0u8; 65536];
+        if let Ok(k) = b.read(&mut chunk) {
+            got.extend_from_slice(&chunk[..k]);
+        }
+    }
+    let want: Vec<u8> = [&head[..], &body[10..]].concat();
+    assert_eq!(got, want[..n]);
+}
+
 fn send_zero_copy(backend: Backend) {
     let Some(mut p) = poller(backend) else { return };
     let (l, addr) = listener();
@@ -754,5 +800,6 @@ both_backends!(
     recv_multi_buffer_ring,
     pipes_and_files,
     send_vectored,
+    send_vectored_shared,
     send_zero_copy,
 );

@@ -44,6 +44,8 @@ pub enum Output {
     Buf(Vec<u8>),
     /// The buffers of a vectored send, unchanged.
     Bufs(Vec<Vec<u8>>),
+    /// The shared buffers of [`Op::send_vectored_bytes`], unchanged.
+    SharedBufs(Vec<bytes::Bytes>),
     /// An accepted connection (non-blocking, close-on-exec).
     Socket(OwnedFd),
     /// A readiness event.
@@ -188,7 +190,34 @@ impl Op {
     /// payload, without copying them together); may send less than all.
     pub fn send_vectored(socket: RawFd, bufs: Vec<Vec<u8>>) -> Op {
         Op(OpKind::SendVectored(send_vectored::SendVectored::new(
-            socket, bufs,
+            socket,
+            send_vectored::Parts::Owned(bufs),
+        )))
+    }
+    /// [`send_vectored`](Op::send_vectored) of shared `Bytes`: no copy of a
+    /// payload that other owners keep (an HTTP/2 response body, say); the
+    /// op holds a reference to each until it completes. The completion
+    /// hands them back as [`Output::SharedBufs`].
+    ///
+    /// ```
+    /// use goro_netpoll::{Op, Output, Poller};
+    /// use std::os::fd::AsRawFd;
+    /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let mut p = Poller::new().unwrap();
+    /// let body = bytes::Bytes::from_static(b"payload");
+    /// p.submit(Op::send_vectored_bytes(a.as_raw_fd(), vec![bytes::Bytes::from_static(b"head:"), body.clone()]), 1).unwrap();
+    /// let mut done = Vec::new();
+    /// while done.is_empty() {
+    ///     p.poll(&mut done, None).unwrap();
+    /// }
+    /// assert_eq!(*done[0].result.as_ref().unwrap(), 12);
+    /// assert!(matches!(&done[0].output, Output::SharedBufs(b) if b[1] == body));
+    /// # drop(b);
+    /// ```
+    pub fn send_vectored_bytes(socket: RawFd, bufs: Vec<bytes::Bytes>) -> Op {
+        Op(OpKind::SendVectored(send_vectored::SendVectored::new(
+            socket,
+            send_vectored::Parts::Shared(bufs),
         )))
     }
     /// Reads into the spare capacity of `buf`, at `offset` for files or at
@@ -358,7 +387,10 @@ impl OpKind {
             OpKind::Send(o) => (res, Output::Buf(o.buf)),
             OpKind::Write(o) => (res, Output::Buf(o.buf)),
             OpKind::SendZc(o) => (res, Output::Buf(o.buf)),
-            OpKind::SendVectored(o) => (res, Output::Bufs(o.into_bufs())),
+            OpKind::SendVectored(o) => match o.into_parts() {
+                send_vectored::Parts::Owned(b) => (res, Output::Bufs(b)),
+                send_vectored::Parts::Shared(b) => (res, Output::SharedBufs(b)),
+            },
             OpKind::Timeout(_) => (timeout::finish(res), Output::None),
             OpKind::Poll(_) => poll::finish(res),
             OpKind::Connect(_) | OpKind::Close(_) | OpKind::RecvMulti(_) => (res, Output::None),

@@ -1,31 +1,53 @@
 //! Vectored send: several owned buffers in one `sendmsg`, so a frame header
 //! and its payload go out together without being copied into one buffer.
+//! The buffers are `Vec<u8>`s or shared `Bytes` (a refcounted, immutable
+//! block: the op holds a reference, so the memory stays put and unchanged
+//! while the kernel reads it, and the caller's clones stay valid).
 
 use std::os::fd::RawFd;
+
+use bytes::Bytes;
 
 use io_uring::{opcode, squeue, types::Fd};
 
 use super::{Attempt, Side};
 
+/// The buffers a vectored send owns.
+#[derive(Debug)]
+pub(crate) enum Parts {
+    Owned(Vec<Vec<u8>>),
+    Shared(Vec<Bytes>),
+}
+
+impl Parts {
+    fn slices(&self) -> Vec<&[u8]> {
+        match self {
+            Parts::Owned(v) => v.iter().map(|b| &b[..]).collect(),
+            Parts::Shared(v) => v.iter().map(|b| &b[..]).collect(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct SendVectored {
     pub(crate) fd: RawFd,
-    bufs: Vec<Vec<u8>>,
+    bufs: Parts,
     /// Points into `bufs`' heap blocks; boxed so its address is stable too.
     iov: Box<[libc::iovec]>,
     msg: Box<libc::msghdr>,
 }
 
 // SAFETY: the raw pointers in `iov` and `msg` point only into heap blocks
-// owned by this same value (`bufs`' buffers and `iov`), which move with it
-// and are never shared; sending the whole value to another thread keeps
-// them valid and unaliased.
+// owned by this same value (`bufs`' buffers and `iov`) or, for `Bytes`,
+// kept alive and immutable by the reference this value holds; they move
+// with it, and sending the whole value to another thread keeps them valid.
 unsafe impl Send for SendVectored {}
 
 impl SendVectored {
-    pub(crate) fn new(fd: RawFd, bufs: Vec<Vec<u8>>) -> SendVectored {
+    pub(crate) fn new(fd: RawFd, bufs: Parts) -> SendVectored {
         let mut iov: Box<[libc::iovec]> = bufs
-            .iter()
+            .slices()
+            .into_iter()
             .map(|b| libc::iovec {
                 iov_base: b.as_ptr() as *mut libc::c_void,
                 iov_len: b.len(),
@@ -54,7 +76,7 @@ impl SendVectored {
         })
     }
 
-    pub(crate) fn into_bufs(self) -> Vec<Vec<u8>> {
+    pub(crate) fn into_parts(self) -> Parts {
         drop(self.iov);
         self.bufs
     }
