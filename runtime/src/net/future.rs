@@ -111,6 +111,15 @@ pub(crate) fn bufs_result((result, output): Shot) -> (io::Result<usize>, Vec<Vec
     (result, bufs)
 }
 
+/// Result and buffers of a vectored write of shared buffers.
+pub(crate) fn shared_bufs_result((result, output): Shot) -> (io::Result<usize>, Vec<bytes::Bytes>) {
+    let bufs = match output {
+        Output::SharedBufs(b) => b,
+        _ => Vec::new(),
+    };
+    (result, bufs)
+}
+
 /// Readiness: `Ok(())` once ready.
 pub(crate) fn unit_result((result, _): Shot) -> io::Result<()> {
     result.map(|_| ())

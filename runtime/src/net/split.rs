@@ -83,6 +83,14 @@ impl OwnedWriteHalf {
         self.core.write_vectored(bufs)
     }
 
+    /// See [`TcpStream::write_vectored_bytes`](super::TcpStream::write_vectored_bytes).
+    pub fn write_vectored_bytes(
+        &self,
+        bufs: Vec<bytes::Bytes>,
+    ) -> IoFuture<'_, (io::Result<usize>, Vec<bytes::Bytes>)> {
+        self.core.write_vectored_bytes(bufs)
+    }
+
     /// Waits until the socket is writable.
     pub fn writable(&self) -> IoFuture<'_, io::Result<()>> {
         self.core.ready(Interest::WRITABLE)

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use goro_netpoll::{Interest, Op};
 
 use super::fd::SocketFd;
-use super::future::{IoFuture, buf_result, bufs_result, unit_result};
+use super::future::{IoFuture, buf_result, bufs_result, shared_bufs_result, unit_result};
 use crate::io::op::OpFuture;
 
 /// A connected, non-blocking stream socket.
@@ -37,6 +37,17 @@ impl StreamCore {
             &self.fd,
             Op::send_vectored(self.fd.raw(), bufs),
             bufs_result,
+        )
+    }
+
+    pub(crate) fn write_vectored_bytes(
+        &self,
+        bufs: Vec<bytes::Bytes>,
+    ) -> IoFuture<'_, (io::Result<usize>, Vec<bytes::Bytes>)> {
+        IoFuture::new(
+            &self.fd,
+            Op::send_vectored_bytes(self.fd.raw(), bufs),
+            shared_bufs_result,
         )
     }
 

@@ -162,6 +162,34 @@ impl TcpStream {
         self.core.write_vectored(bufs)
     }
 
+    /// [`write_vectored`](Self::write_vectored) of shared `Bytes`, without
+    /// copying them: the op holds a reference to each until the kernel is
+    /// done, and hands them back. A frame header and a body that other
+    /// owners keep go out in one `sendmsg`.
+    ///
+    /// ```
+    /// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
+    /// # rt.block_on(async {
+    /// use bytes::Bytes;
+    /// use goro::net::{TcpListener, TcpStream};
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// let body = Bytes::from_static(b"body");
+    /// let (n, back) = client.write_vectored_bytes(vec![Bytes::from_static(b"head "), body.clone()]).await;
+    /// assert_eq!((n?, &back[1]), (9, &body));
+    /// let (n, buf) = server.read(Vec::with_capacity(16)).await;
+    /// assert_eq!(&buf[..n?], b"head body");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn write_vectored_bytes(
+        &self,
+        bufs: Vec<bytes::Bytes>,
+    ) -> IoFuture<'_, (io::Result<usize>, Vec<bytes::Bytes>)> {
+        self.core.write_vectored_bytes(bufs)
+    }
+
     /// Receives with a multishot receive into the ring's provided buffers
     /// (see [`RecvStream`]).
     pub fn recv_multi(&self) -> RecvStream<'_> {
