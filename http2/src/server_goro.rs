@@ -8,11 +8,12 @@
 //! - one read is always in flight while the core wants bytes; it lives
 //!   across the driver's waits (dropping it would lose what it read), and
 //!   its 16 KiB buffer goes to the kernel and comes back;
-//! - the frames of one turn (up to 64) are gathered into one reused write
-//!   buffer and sent with `write_all`. The kernel owns a buffer while an
-//!   io_uring op runs, and a handler's `Bytes` may be shared, so payloads
-//!   are copied once into that buffer (the tokio binding writes them
-//!   vectored without a copy).
+//! - the frames of one turn (up to 64) go out in one vectored write of
+//!   shared `Bytes` (`TcpStream::write_vectored_bytes`): frame heads and
+//!   payloads under [`ZERO_COPY_MIN`] bytes are copied into one staging
+//!   block, and larger payloads (response bodies) are sent from the
+//!   handler's own `Bytes` without a copy; the op holds a reference to each
+//!   while the kernel reads it.
 //!
 //! ```no_run
 //! # fn main() -> std::io::Result<()> {
@@ -39,6 +40,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::{Buf, Bytes, BytesMut};
 use goro::net::{IoFuture, TcpStream};
 use http::{Request, Response};
 
@@ -67,6 +69,7 @@ where
         read: None,
         buf: Vec::with_capacity(READ_BUF),
         out: Vec::new(),
+        stage: BytesMut::new(),
     };
     driver::serve::<_, Goro, _, _>(io, builder, handler).await
 }
@@ -79,9 +82,15 @@ struct GoroIo<'a> {
     read: Option<ReadOp<'a>>,
     /// The read buffer between reads; it holds the last read's bytes.
     buf: Vec<u8>,
-    /// The write buffer, reused.
+    /// The buffer of raw (HTTP/1.1) writes, reused.
     out: Vec<u8>,
+    /// Where frame heads and small payloads are gathered.
+    stage: BytesMut,
 }
+
+/// Payloads at least this long are written from their own `Bytes`; shorter
+/// ones cost less to copy than a separate iovec and reference.
+pub const ZERO_COPY_MIN: usize = 1024;
 
 impl Transport for GoroIo<'_> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
@@ -105,15 +114,44 @@ impl Transport for GoroIo<'_> {
     }
 
     async fn write(&mut self, frames: &[OutFrame]) -> io::Result<()> {
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
+        let mut parts: Vec<Bytes> = Vec::with_capacity(2 * frames.len() + 1);
         for f in frames {
-            out.extend_from_slice(&f.head);
-            out.extend_from_slice(&f.payload);
+            self.stage.extend_from_slice(&f.head);
+            if f.payload.len() >= ZERO_COPY_MIN {
+                parts.push(self.stage.split().freeze());
+                parts.push(f.payload.clone());
+            } else {
+                self.stage.extend_from_slice(&f.payload);
+            }
         }
-        let (result, out) = self.tcp.write_all(out).await;
-        self.out = out;
-        result
+        if !self.stage.is_empty() {
+            parts.push(self.stage.split().freeze());
+        }
+        while !parts.is_empty() {
+            let (result, mut back) = self.tcp.write_vectored_bytes(parts).await;
+            let mut n = result?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            // Drop what went out whole; start the rest where the kernel
+            // stopped (a cheap `Bytes` advance, no copy).
+            let done = back
+                .iter()
+                .take_while(|b| {
+                    let whole = n >= b.len();
+                    if whole {
+                        n -= b.len();
+                    }
+                    whole
+                })
+                .count();
+            back.drain(..done);
+            if let Some(first) = back.first_mut() {
+                first.advance(n);
+            }
+            parts = back;
+        }
+        Ok(())
     }
 
     async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
