@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use goro::net::TcpListener;
 
+mod common;
+
 fn read_survives_block_in_place_hand_off(backend: goro::IoBackend) {
     let rt = goro::Runtime::builder()
         .worker_threads(2)
@@ -44,24 +46,6 @@ fn read_survives_block_in_place_hand_off(backend: goro::IoBackend) {
     let (total, _client) = rt.block_on(task).unwrap();
     let want: Vec<u8> = (0..5u8).flat_map(|r| [r; 4]).collect();
     assert_eq!(total, want);
-}
-
-/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod io_uring {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::IoUring)
-            })*
-        }
-        mod epoll {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::Epoll)
-            })*
-        }
-    };
 }
 
 on_both_backends!(read_survives_block_in_place_hand_off,);

@@ -10,6 +10,8 @@ use std::thread::{self, ThreadId};
 
 use goro::net::{TcpListener, TcpStream, is_cancelled};
 
+mod common;
+
 /// Yields, with other tasks spawned to keep this worker's queue full, until
 /// a thief has moved this task to another thread (bounded).
 async fn migrate_from(start: ThreadId) -> bool {
@@ -81,24 +83,6 @@ fn task_migrates_between_submit_and_completion(backend: goro::IoBackend) {
     assert!(moves >= 10, "the task moved only {moves} times out of 20");
     let m = rt.handle().metrics();
     assert!(m.total_steals() > 0);
-}
-
-/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod io_uring {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::IoUring)
-            })*
-        }
-        mod epoll {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::Epoll)
-            })*
-        }
-    };
 }
 
 on_both_backends!(task_migrates_between_submit_and_completion,);

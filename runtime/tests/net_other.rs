@@ -4,15 +4,10 @@
 use std::net::Shutdown;
 
 use goro::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
-use goro::{IoBackend, Runtime};
+use goro::IoBackend;
 
-fn runtime(workers: usize, backend: IoBackend) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .io_backend(backend)
-        .build()
-        .unwrap()
-}
+mod common;
+use common::runtime;
 
 fn unix_pair_echo_and_half_close(backend: IoBackend) {
     let rt = runtime(2, backend);
@@ -163,24 +158,6 @@ fn multishot_recv_over_buffer_ring(backend: IoBackend) {
         client.shutdown(Shutdown::Write).unwrap();
         assert!(reader.await.unwrap() == sent);
     });
-}
-
-/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod io_uring {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::IoUring)
-            })*
-        }
-        mod epoll {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::Epoll)
-            })*
-        }
-    };
 }
 
 on_both_backends!(

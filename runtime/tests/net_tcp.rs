@@ -13,13 +13,8 @@ use std::time::Duration;
 use goro::net::{TcpListener, TcpStream, is_cancelled};
 use goro::{IoBackend, Runtime};
 
-fn runtime(workers: usize, backend: IoBackend) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .io_backend(backend)
-        .build()
-        .unwrap()
-}
+mod common;
+use common::runtime;
 
 /// An echo server task: every accepted connection echoes until EOF.
 async fn echo_server(listener: TcpListener) {
@@ -377,24 +372,6 @@ fn vectored_write_and_readiness_style(backend: IoBackend) {
         let (n, b) = server.read(Vec::with_capacity(8)).await;
         assert_eq!(&b[..n.unwrap()], b"pw");
     });
-}
-
-/// Every test above, once per backend (`GORO_IO_BACKEND` overrides both).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod io_uring {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::IoUring)
-            })*
-        }
-        mod epoll {
-            $(#[test]
-            fn $name() {
-                super::$name(goro::IoBackend::Epoll)
-            })*
-        }
-    };
 }
 
 on_both_backends!(
