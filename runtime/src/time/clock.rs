@@ -230,10 +230,13 @@ impl Timers {
         // Workers call this every 61 ticks and before parking: with no
         // timer armed, do not pay for a clock read.
         let next = self.next.load(Acquire);
-        if next == NONE || next > self.now_ns() {
+        if next == NONE {
             return 0;
         }
         let now = self.now_ns();
+        if next > now {
+            return 0;
+        }
         let mut due = Vec::new();
         {
             let mut heap = self.heap.lock();
