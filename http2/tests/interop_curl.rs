@@ -9,22 +9,31 @@ use std::time::Duration;
 
 use common::{Binding, Server, TempDir, check, have, pattern, run};
 
+/// Runs curl with `args` on `path`, the HTTP version and status appended to
+/// its output, and fails the test (`what`) if curl failed.
+fn curl(server: &Server, what: &str, args: &[&str], path: &str) -> std::process::Output {
+    let out = run(
+        Command::new("curl")
+            .args(args)
+            .args(["-w", "\n%{http_version} %{response_code}"])
+            .arg(server.url(path)),
+        Duration::from_secs(30),
+    );
+    check(&out, what);
+    out
+}
+
 fn curl_get_hello(b: Binding) {
     if !have("curl") {
         return;
     }
     let server = Server::start(b);
-    let out = run(
-        Command::new("curl").args([
-            "-sS",
-            "--http2-prior-knowledge",
-            "-w",
-            "\n%{http_version} %{response_code}",
-            &server.url("/"),
-        ]),
-        Duration::from_secs(30),
+    let out = curl(
+        &server,
+        "curl GET /",
+        &["-sS", "--http2-prior-knowledge"],
+        "/",
     );
-    check(&out, "curl GET /");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n2 200");
 }
 
@@ -60,17 +69,7 @@ fn curl_upgrade_get_hello(b: Binding) {
         return;
     }
     let server = Server::start(b);
-    let out = run(
-        Command::new("curl").args([
-            "-sv",
-            "--http2",
-            "-w",
-            "\n%{http_version} %{response_code}",
-            &server.url("/"),
-        ]),
-        Duration::from_secs(30),
-    );
-    check(&out, "curl --http2 GET /");
+    let out = curl(&server, "curl --http2 GET /", &["-sv", "--http2"], "/");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n2 200");
     let trace = String::from_utf8_lossy(&out.stderr);
     for line in [
@@ -89,19 +88,12 @@ fn curl_upgrade_post_echo(b: Binding) {
         return;
     }
     let server = Server::start(b);
-    let out = run(
-        Command::new("curl").args([
-            "-sv",
-            "--http2",
-            "--data-binary",
-            "upgraded body",
-            "-w",
-            "\n%{http_version} %{response_code}",
-            &server.url("/echo"),
-        ]),
-        Duration::from_secs(30),
+    let out = curl(
+        &server,
+        "curl --http2 POST /echo",
+        &["-sv", "--http2", "--data-binary", "upgraded body"],
+        "/echo",
     );
-    check(&out, "curl --http2 POST /echo");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "upgraded body\n2 200");
     let trace = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -117,17 +109,7 @@ fn curl_http1_is_refused(b: Binding) {
         return;
     }
     let server = Server::start(b);
-    let out = run(
-        Command::new("curl").args([
-            "-sv",
-            "--http1.1",
-            "-w",
-            "\n%{http_version} %{response_code}",
-            &server.url("/"),
-        ]),
-        Duration::from_secs(30),
-    );
-    check(&out, "curl --http1.1 GET /");
+    let out = curl(&server, "curl --http1.1 GET /", &["-sv", "--http1.1"], "/");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.ends_with("\n1.1 426"), "{stdout}");
     let trace = String::from_utf8_lossy(&out.stderr);
