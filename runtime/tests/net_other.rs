@@ -3,8 +3,8 @@
 
 use std::net::Shutdown;
 
-use goro::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use goro::IoBackend;
+use goro::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 
 mod common;
 use common::runtime;
