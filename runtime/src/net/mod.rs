@@ -41,6 +41,8 @@
 
 mod fd;
 mod future;
+#[cfg(feature = "futures-io")]
+mod futures_io;
 mod multi;
 mod split;
 mod stream;

@@ -32,8 +32,8 @@ pub(crate) fn split(core: Arc<StreamCore>) -> (OwnedReadHalf, OwnedWriteHalf) {
 
 /// The reading half of a split stream.
 pub struct OwnedReadHalf {
-    core: Arc<StreamCore>,
-    rd: Exclusive<Option<OpFuture>>,
+    pub(super) core: Arc<StreamCore>,
+    pub(super) rd: Exclusive<Option<OpFuture>>,
 }
 
 impl OwnedReadHalf {
@@ -60,8 +60,8 @@ impl OwnedReadHalf {
 
 /// The writing half of a split stream.
 pub struct OwnedWriteHalf {
-    core: Arc<StreamCore>,
-    wr: Exclusive<Option<OpFuture>>,
+    pub(super) core: Arc<StreamCore>,
+    pub(super) wr: Exclusive<Option<OpFuture>>,
 }
 
 impl OwnedWriteHalf {

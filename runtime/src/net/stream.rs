@@ -156,6 +156,38 @@ impl StreamCore {
         }
     }
 
+    /// Readiness-style vectored write: one `sendmsg` over `bufs` (at most
+    /// `IOV_MAX` of them; the rest wait for the next call).
+    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
+    pub(crate) fn poll_write_vectored(
+        &self,
+        slot: &mut Option<OpFuture>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let bufs = &bufs[..bufs.len().min(IOV_MAX)];
+        loop {
+            // SAFETY: an all-zero msghdr is valid (no name, no control data).
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            // `IoSlice` is ABI-compatible with `iovec` on Unix (its documented
+            // guarantee); sendmsg only reads through the pointer.
+            msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = bufs.len() as _;
+            // SAFETY: `msg` points at `bufs.len()` iovecs, each a valid
+            // readable region, for the whole call. MSG_NOSIGNAL as in
+            // `poll_write`.
+            let n = unsafe { libc::sendmsg(self.fd.raw(), &msg, libc::MSG_NOSIGNAL) };
+            if let Some(done) = syscall_done(n) {
+                *slot = None;
+                return Poll::Ready(done);
+            }
+            match self.poll_ready(slot, cx, Interest::WRITABLE) {
+                Poll::Ready(Ok(())) => continue,
+                other => return other.map_ok(|()| 0),
+            }
+        }
+    }
+
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         let how = match how {
             Shutdown::Read => libc::SHUT_RD,
@@ -166,6 +198,9 @@ impl StreamCore {
         cvt(unsafe { libc::shutdown(self.fd.raw(), how) }).map(drop)
     }
 }
+
+/// Linux's `UIO_MAXIOV`: `sendmsg` refuses more buffers than this.
+const IOV_MAX: usize = 1024;
 
 /// `Some(result)` unless the call would block (or was interrupted, in
 /// which case the caller retries it via the readiness path at once).

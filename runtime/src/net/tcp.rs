@@ -102,9 +102,9 @@ impl fmt::Debug for TcpListener {
 /// first), and readiness ([`readable`](Self::readable),
 /// [`poll_read`](Self::poll_read), ...) for adapters that need `&mut [u8]`.
 pub struct TcpStream {
-    core: Arc<StreamCore>,
-    rd: Exclusive<Option<OpFuture>>,
-    wr: Exclusive<Option<OpFuture>>,
+    pub(super) core: Arc<StreamCore>,
+    pub(super) rd: Exclusive<Option<OpFuture>>,
+    pub(super) wr: Exclusive<Option<OpFuture>>,
 }
 
 impl TcpStream {

@@ -90,9 +90,9 @@ impl fmt::Debug for UnixListener {
 /// # }).unwrap();
 /// ```
 pub struct UnixStream {
-    core: Arc<StreamCore>,
-    rd: Exclusive<Option<OpFuture>>,
-    wr: Exclusive<Option<OpFuture>>,
+    pub(super) core: Arc<StreamCore>,
+    pub(super) rd: Exclusive<Option<OpFuture>>,
+    pub(super) wr: Exclusive<Option<OpFuture>>,
 }
 
 impl UnixStream {
