@@ -147,6 +147,31 @@ impl UnixStream {
         self.core.write_vectored(bufs)
     }
 
+    /// [`write_vectored`](Self::write_vectored) of shared `Bytes`, without
+    /// copying them (as [`TcpStream::write_vectored_bytes`](super::TcpStream::write_vectored_bytes)):
+    /// one `sendmsg` op that holds a reference to each buffer until the
+    /// kernel is done, then hands them back. May write less than all.
+    ///
+    /// ```
+    /// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
+    /// # rt.block_on(async {
+    /// use bytes::Bytes;
+    /// let (a, b) = goro::net::UnixStream::pair()?;
+    /// let body = Bytes::from_static(b"body");
+    /// let (n, back) = a.write_vectored_bytes(vec![Bytes::from_static(b"head "), body.clone()]).await;
+    /// assert_eq!((n?, &back[1]), (9, &body));
+    /// let (n, buf) = b.read(Vec::with_capacity(16)).await;
+    /// assert_eq!(&buf[..n?], b"head body");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn write_vectored_bytes(
+        &self,
+        bufs: Vec<bytes::Bytes>,
+    ) -> IoFuture<'_, (io::Result<usize>, Vec<bytes::Bytes>)> {
+        self.core.write_vectored_bytes(bufs)
+    }
+
     /// Waits until readable.
     pub fn readable(&self) -> IoFuture<'_, io::Result<()>> {
         self.core.ready(Interest::READABLE)
