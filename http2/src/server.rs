@@ -6,6 +6,12 @@ use std::time::{Duration, Instant};
 use crate::frame::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, MAX_MAX_FRAME_SIZE, MAX_WINDOW};
 use crate::proto::{Connection, Handshake};
 
+/// The default [`Builder::idle_timeout`]: 5 minutes. Long enough that a
+/// browser or an RPC client keeps its pooled connection between bursts
+/// (nginx closes at 75 s, Go and hyper never), short enough that
+/// abandoned connections do not pile up on a public server.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// The limits and settings of a server connection. Built by [`Builder`].
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +29,7 @@ pub struct Config {
     pub(crate) max_send_buffer_size: usize,
     pub(crate) preface_timeout: Duration,
     pub(crate) settings_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
     pub(crate) h2c_upgrade: bool,
 }
 
@@ -43,6 +50,7 @@ impl Default for Config {
             max_send_buffer_size: 400 * 1024,
             preface_timeout: Duration::from_secs(10),
             settings_timeout: Duration::from_secs(10),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             h2c_upgrade: true,
         }
     }
@@ -144,6 +152,26 @@ impl Builder {
     /// wire size passes it closes the connection with ENHANCE_YOUR_CALM.
     pub fn max_header_list_size(mut self, v: u32) -> Self {
         self.cfg.max_header_list_size = v.max(1024);
+        self
+    }
+
+    /// Closes a connection that has had no open stream and received no
+    /// frame for this long (Go's `IdleTimeout`, hyper's keep-alive
+    /// timeout), gracefully: GOAWAY(NO_ERROR) naming the last stream it
+    /// took, so a client that raced a request against it knows to retry.
+    /// A PING from the client counts as activity. Default
+    /// [`DEFAULT_IDLE_TIMEOUT`] (5 min); `None` keeps idle connections
+    /// open forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use goro_http2::server::Builder;
+    /// let short = Builder::new().idle_timeout(Duration::from_secs(30));
+    /// let never = Builder::new().idle_timeout(None);
+    /// # let _ = (short, never);
+    /// ```
+    pub fn idle_timeout(mut self, v: impl Into<Option<Duration>>) -> Self {
+        self.cfg.idle_timeout = v.into();
         self
     }
 

@@ -15,7 +15,8 @@
 //!
 //! Every limit from [`Config`] is checked where the resource is spent, and
 //! each breach ends in GOAWAY or RST_STREAM with the code named in
-//! `server.rs`.
+//! `server.rs`. How a connection ends (timers, graceful GOAWAY, idle and
+//! hard close, failure) is in `lifecycle.rs`.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -34,9 +35,6 @@ use crate::server::Config;
 
 /// The client connection preface (§3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// Payload of the PING that times a graceful shutdown.
-const SHUTDOWN_PING: [u8; 8] = *b"goro-bye";
 
 /// How many closed stream ids are remembered to tell late frames apart.
 const CLOSED_MEMORY: usize = 256;
@@ -81,7 +79,7 @@ pub enum Event {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     /// Waiting for this many more octets of the client preface.
     Preface(usize),
     /// Preface read; the first frame must be SETTINGS (§3.4).
@@ -96,7 +94,7 @@ enum Phase {
 
 /// A header block waiting for CONTINUATION frames.
 #[derive(Debug)]
-struct PartialBlock {
+pub(super) struct PartialBlock {
     stream: StreamId,
     buf: BytesMut,
     end_stream: bool,
@@ -111,9 +109,9 @@ struct PartialBlock {
 #[derive(Debug)]
 pub struct Connection {
     pub(super) cfg: Config,
-    phase: Phase,
-    preface_deadline: Option<Instant>,
-    settings_deadline: Option<Instant>,
+    pub(super) phase: Phase,
+    pub(super) preface_deadline: Option<Instant>,
+    pub(super) settings_deadline: Option<Instant>,
     read_buf: BytesMut,
     /// Frames ahead of stream data: control frames and header blocks, in
     /// HPACK order. The flag marks frames the peer caused (flood accounting).
@@ -122,7 +120,7 @@ pub struct Connection {
     pub(super) streams: super::IdMap<Stream>,
     pub(super) ready: VecDeque<u32>,
     closed: VecDeque<(u32, Closed)>,
-    events: VecDeque<Event>,
+    pub(super) events: VecDeque<Event>,
     decoder: Decoder,
     pub(super) encoder: Encoder,
     pub(super) peer_max_frame_size: u32,
@@ -131,15 +129,24 @@ pub struct Connection {
     pub(super) recv_window: i64,
     pub(super) recv_unacked: u32,
     pub(super) last_peer_stream: u32,
-    goaway_last: Option<u32>,
-    /// Set between the first and the final GOAWAY of a graceful shutdown.
-    shutdown_deadline: Option<Instant>,
-    peer_goaway: bool,
-    block: Option<PartialBlock>,
+    pub(super) goaway_last: Option<u32>,
+    /// Set between the first and the final GOAWAY of a graceful shutdown:
+    /// when the final one goes out even without the PING's ACK.
+    pub(super) ping_deadline: Option<Instant>,
+    /// When the connection is cut off, in-flight streams or not
+    /// ([`close_at`](Self::close_at)).
+    pub(super) close_deadline: Option<Instant>,
+    /// When an idle connection is closed; `None` while streams are open.
+    pub(super) idle_deadline: Option<Instant>,
+    /// Frames arrived or a stream ended since the idle clock last read
+    /// the time: the next `handle_timeout` restarts it from its `now`.
+    pub(super) idle_touched: bool,
+    pub(super) peer_goaway: bool,
+    pub(super) block: Option<PartialBlock>,
     pending_accept_resets: usize,
     local_error_resets: usize,
     empty_frames: u32,
-    error: Option<Reason>,
+    pub(super) error: Option<Reason>,
 }
 
 impl Connection {
@@ -182,7 +189,10 @@ impl Connection {
             recv_unacked: 0,
             last_peer_stream: 0,
             goaway_last: None,
-            shutdown_deadline: None,
+            ping_deadline: None,
+            close_deadline: None,
+            idle_deadline: cfg.idle_timeout.map(|t| now + t),
+            idle_touched: false,
             peer_goaway: false,
             block: None,
             pending_accept_resets: 0,
@@ -233,62 +243,6 @@ impl Connection {
         Some(ev)
     }
 
-    /// The earliest time `handle_timeout` must be called.
-    pub fn next_timeout(&self) -> Option<Instant> {
-        [
-            self.preface_deadline,
-            self.settings_deadline,
-            self.shutdown_deadline,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-    }
-
-    /// Applies timers: a missing preface closes, a missing SETTINGS ACK
-    /// fails with SETTINGS_TIMEOUT (§6.5.3).
-    pub fn handle_timeout(&mut self, now: Instant) {
-        if self.preface_deadline.is_some_and(|d| now >= d) {
-            self.preface_deadline = None;
-            self.fail(Reason::PROTOCOL_ERROR);
-        } else if self.settings_deadline.is_some_and(|d| now >= d) {
-            self.settings_deadline = None;
-            self.fail(Reason::SETTINGS_TIMEOUT);
-        } else if self.shutdown_deadline.is_some_and(|d| now >= d) {
-            // No PING ack in time: shut down with what we know.
-            self.finish_go_away();
-        }
-    }
-
-    /// Starts a graceful shutdown in the two steps of §6.8: GOAWAY(2^31-1,
-    /// NO_ERROR) and a PING; once the PING is acknowledged (or after the
-    /// settings timeout), a second GOAWAY names the last stream taken.
-    /// Streams up to it finish; later ones are ignored; then the connection
-    /// closes.
-    pub fn go_away(&mut self, now: Instant) {
-        if matches!(
-            self.phase,
-            Phase::Open | Phase::FirstSettings | Phase::Preface(_)
-        ) {
-            let f = OutFrame::go_away(StreamId(MAX_WINDOW), Reason::NO_ERROR, b"");
-            self.control.push_back((f, false));
-            self.control
-                .push_back((OutFrame::ping(false, SHUTDOWN_PING), false));
-            self.shutdown_deadline = Some(now + self.cfg.settings_timeout);
-            self.phase = Phase::Draining;
-        }
-    }
-
-    fn finish_go_away(&mut self) {
-        if self.shutdown_deadline.take().is_none() || self.phase != Phase::Draining {
-            return;
-        }
-        self.goaway_last = Some(self.last_peer_stream);
-        let f = OutFrame::go_away(StreamId(self.last_peer_stream), Reason::NO_ERROR, b"");
-        self.control.push_back((f, false));
-        self.maybe_finish();
-    }
-
     /// Feeds bytes read from the transport.
     pub fn recv(&mut self, mut data: &[u8]) {
         if !self.wants_read() {
@@ -327,6 +281,7 @@ impl Connection {
             }
             let mut frame = self.read_buf.split_to(total);
             let payload = frame.split_off(HEAD_LEN).freeze();
+            self.idle_touched = true;
             let result = Frame::parse(head, payload).and_then(|f| self.on_frame(f));
             match result {
                 Ok(()) => {}
@@ -427,7 +382,7 @@ impl Connection {
             Frame::Ping { ack, payload } => {
                 if !ack {
                     self.queue_peer_caused(OutFrame::ping(true, payload))?;
-                } else if payload == SHUTDOWN_PING {
+                } else if payload == super::lifecycle::SHUTDOWN_PING {
                     self.finish_go_away();
                 }
                 Ok(())
@@ -667,6 +622,7 @@ impl Connection {
         let Some(s) = self.streams.remove(&id) else {
             return Ok(());
         };
+        self.idle_touched = true;
         self.release_held(&s);
         self.remember_closed(id, Closed::PeerReset);
         if s.accepted {
@@ -737,6 +693,7 @@ impl Connection {
             }
         }
         if let Some(s) = self.streams.remove(&stream.0) {
+            self.idle_touched = true;
             self.release_held(&s);
             if s.accepted {
                 self.events.push_back(Event::Reset { stream, reason });
@@ -764,46 +721,11 @@ impl Connection {
     pub(super) fn maybe_remove(&mut self, id: u32) {
         if self.streams.get(&id).is_some_and(Stream::is_finished) {
             let s = self.streams.remove(&id).expect("present");
+            self.idle_touched = true;
             self.release_held(&s);
             self.remember_closed(id, Closed::Finished);
             self.maybe_finish();
         }
-    }
-
-    /// Closes a draining connection once its streams are done.
-    pub(super) fn maybe_finish(&mut self) {
-        let draining =
-            (self.phase == Phase::Draining && self.goaway_last.is_some()) || self.peer_goaway;
-        if draining && self.streams.is_empty() && self.control.is_empty() && self.wants_read() {
-            self.phase = Phase::Closed;
-        }
-        if self.phase == Phase::Failing && self.control.is_empty() {
-            self.phase = Phase::Closed;
-        }
-    }
-
-    /// Fails the connection: everything queued is dropped for one GOAWAY.
-    pub(super) fn fail(&mut self, reason: Reason) {
-        if !self.wants_read() {
-            return;
-        }
-        self.error = Some(reason);
-        self.control.clear();
-        self.peer_caused_queued = 0;
-        self.ready.clear();
-        self.streams.clear();
-        self.events.clear();
-        self.block = None;
-        let f = OutFrame::go_away(StreamId(self.last_peer_stream), reason, b"");
-        self.control.push_back((f, false));
-        self.phase = Phase::Failing;
-    }
-
-    pub(super) fn on_control_sent(&mut self, peer_caused: bool) {
-        if peer_caused {
-            self.peer_caused_queued -= 1;
-        }
-        self.maybe_finish();
     }
 }
 

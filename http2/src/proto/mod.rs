@@ -8,6 +8,7 @@ mod flow;
 mod headers;
 mod http1;
 mod idmap;
+mod lifecycle;
 mod send;
 mod stream;
 mod upgrade;
