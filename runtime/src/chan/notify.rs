@@ -36,7 +36,9 @@ pub struct Notify {
 
 struct Inner {
     permit: bool,
-    generation: u64,
+    /// Bumped by `notify_waiters`; wraps (only equality is compared, and a
+    /// future would have to wait through 2^32 broadcasts to be confused).
+    generation: u32,
     waiters: Waiters,
 }
 
@@ -64,7 +66,7 @@ impl Notify {
     /// this call. Stores no permit.
     pub fn notify_waiters(&self) {
         let mut inner = self.inner.lock();
-        inner.generation += 1;
+        inner.generation = inner.generation.wrapping_add(1);
         inner.waiters.notify_all();
     }
 
@@ -97,10 +99,12 @@ impl std::fmt::Debug for Notify {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Notified<'a> {
     notify: &'a Notify,
-    generation: u64,
     /// Waiter id, `NO_ID` if not registered (ids are never 0: generations
-    /// start at 1). A plain `u64` keeps the future at 32 bytes.
+    /// start at 1). A plain `u64` (not an `Option`) and a 32-bit broadcast
+    /// generation keep the future at 24 bytes: it lives inside every task
+    /// that waits on a `Notify`.
     id: u64,
+    generation: u32,
     done: bool,
 }
 

@@ -17,11 +17,19 @@ use crate::sched::Shared;
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
 use crate::sync::{Arc, UnsafeCell};
 
-/// The future, then its output, then nothing.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
+/// The future, then its output: a union, because the state word already
+/// says which one is live, and a tag would cost 8 bytes in every task (the
+/// difference between the 144- and the 160-byte size class for a small
+/// future).
+///
+/// - `COMPLETE` clear: the future is live (or, while the completer holds
+///   `RUNNING` inside [`finish`], being replaced).
+/// - `COMPLETE` set: the output is live until its owner (rule 3) takes or
+///   drops it; that owner does so before it releases its reference, so a
+///   cell reaching [`dealloc`] complete holds nothing.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, JoinError>>,
 }
 
 /// One task: header first, so the cell pointer is the header pointer.
@@ -89,7 +97,9 @@ where
             spawned_ms: meta.spawned_ms,
             last_poll_ms: AtomicU32::new(0),
         },
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
         join_waker: UnsafeCell::new(None),
     };
     // SAFETY: fresh memory with `Cell<F>`'s layout (or a larger class of
@@ -150,14 +160,12 @@ pub(crate) unsafe fn run<F: Future>(ptr: NonNull<Header>) {
     let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
     let mut cx = Context::from_waker(&waker);
     let polled = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: rule 1: `RUNNING` is ours, so is the stage; the future is
-        // never moved while in the cell (the cell never moves).
-        cell.stage.with_mut(|stage| unsafe {
-            match &mut *stage {
-                Stage::Running(fut) => Pin::new_unchecked(fut).poll(&mut cx),
-                _ => unreachable!("a running task holds its future"),
-            }
-        })
+        // SAFETY: rule 1: `RUNNING` is ours, so is the stage, and the
+        // transition to running saw `COMPLETE` clear, so the future is the
+        // live field; it never moves while in the cell (the cell never
+        // moves).
+        cell.stage
+            .with_mut(|stage| unsafe { Pin::new_unchecked(&mut *(*stage).future).poll(&mut cx) })
     }));
     match polled {
         Ok(Poll::Ready(value)) => {
@@ -192,22 +200,23 @@ pub(crate) unsafe fn run<F: Future>(ptr: NonNull<Header>) {
 unsafe fn finish<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
     // SAFETY: caller guarantees the type and liveness.
     let cell = unsafe { cell::<F>(ptr) };
-    // Dropping the future may panic; the output is stored regardless.
-    // SAFETY: rule 1.
-    let old = cell
-        .stage
-        .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
-    quietly(move || drop(old));
-    // SAFETY: rule 1.
+    // Dropping the future may panic; the output is stored regardless (a
+    // panicking drop still drops the future's remaining fields).
+    // SAFETY: rule 1, and `COMPLETE` is clear: the future is live; it is
+    // dropped exactly once, here.
     cell.stage
-        .with_mut(|s| unsafe { *s = Stage::Finished(result) });
+        .with_mut(|s| quietly(|| unsafe { ManuallyDrop::drop(&mut (*s).future) }));
+    // SAFETY: rule 1; the future is gone, so the output takes its place
+    // (nothing live is overwritten).
+    cell.stage.with_mut(|s| unsafe {
+        std::ptr::addr_of_mut!((*s).output).write(ManuallyDrop::new(result))
+    });
     let prev = cell.header.state.transition_to_complete();
     if !prev.is_join_interested() {
-        // SAFETY: rule 3: nobody will read the output; it is ours to drop.
-        let out = cell
-            .stage
-            .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
-        quietly(move || drop(out));
+        // SAFETY: rule 3: nobody will read the output; it is ours to drop,
+        // once.
+        cell.stage
+            .with_mut(|s| quietly(|| unsafe { ManuallyDrop::drop(&mut (*s).output) }));
     } else if prev.is_join_waker_set() {
         // SAFETY: rule 4: the waker was published before our transition.
         cell.join_waker.with(|w| unsafe {
@@ -243,7 +252,18 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     if header.is_named() {
         shared.registry.forget_name(header.id());
     }
-    // SAFETY: rule 5; a panicking field drop still drops the others.
+    // A complete cell's output was taken or dropped by its owner (rule 3);
+    // an incomplete one (never run to the end: shutdown, or a runtime
+    // dropped with it queued) still holds its future.
+    if !header.state.load().is_complete() {
+        // SAFETY: rule 5: nobody else can reach the cell.
+        let stage = unsafe { &(*cell.as_ptr()).stage };
+        // SAFETY: rule 5, and `COMPLETE` is clear: the future is live.
+        stage.with_mut(|s| quietly(|| unsafe { ManuallyDrop::drop(&mut (*s).future) }));
+    }
+    // SAFETY: rule 5; the stage has no drop glue (a union), the rest of the
+    // cell (the join waker) is dropped here; a panicking drop still drops
+    // the other fields.
     quietly(|| unsafe { std::ptr::drop_in_place(cell.as_ptr()) });
     let cache = crate::context::current_p(&shared).map(|i| &shared.ps[i].cells);
     // SAFETY: the memory came from `alloc_cell` with this layout in
@@ -262,13 +282,12 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, dst: *mut (), waker: 
     if !can_read_output(cell, waker) {
         return;
     }
-    // SAFETY: rule 3: complete with join interest: the output is ours.
-    let stage = cell
+    // SAFETY: rule 3: complete with join interest: the output is ours,
+    // and the handle takes it once (it never calls here again after a
+    // `Ready`).
+    let result = cell
         .stage
-        .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
-    let Stage::Finished(result) = stage else {
-        panic!("JoinHandle polled after it returned the output");
-    };
+        .with_mut(|s| unsafe { ManuallyDrop::take(&mut (*s).output) });
     // SAFETY: the caller passes a pointer of this type.
     unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
 }
@@ -296,17 +315,23 @@ fn can_read_output<F: Future>(cell: &Cell<F>, waker: &Waker) -> bool {
 }
 
 /// # Safety
-/// `ptr` is a live `Cell<F>`; the caller is its `JoinHandle`, dropping.
+/// `ptr` is a live `Cell<F>`; the caller is its `JoinHandle`, dropping,
+/// and has not taken the output.
 unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: caller guarantees the type and liveness.
     let cell = unsafe { cell::<F>(ptr) };
     if cell.header.state.unset_join_interested().is_err() {
-        // SAFETY: rule 3: complete while we were interested: ours to drop.
-        let out = cell
-            .stage
-            .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
-        quietly(move || drop(out));
+        // SAFETY: rule 3: complete while we were interested: the output is
+        // ours to drop, and the caller has not taken it.
+        cell.stage
+            .with_mut(|s| quietly(|| unsafe { ManuallyDrop::drop(&mut (*s).output) }));
     }
     // SAFETY: the handle's reference.
     unsafe { drop_ref(ptr) };
+}
+
+/// The size of the cell a future `F` is spawned into.
+#[cfg(test)]
+pub(crate) fn cell_size<F: Future>(_: &F) -> usize {
+    std::mem::size_of::<Cell<F>>()
 }

@@ -21,6 +21,9 @@ use super::Header;
 /// ```
 pub struct JoinHandle<T> {
     raw: NonNull<Header>,
+    /// The output was returned: the task's stage holds nothing any more
+    /// (the cell keeps no tag of its own, see `cell.rs`).
+    taken: bool,
     _output: PhantomData<T>,
 }
 
@@ -40,6 +43,7 @@ impl<T> JoinHandle<T> {
     pub(crate) unsafe fn from_raw(raw: NonNull<Header>) -> Self {
         JoinHandle {
             raw,
+            taken: false,
             _output: PhantomData,
         }
     }
@@ -77,24 +81,38 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        assert!(
+            !this.taken,
+            "JoinHandle polled after it returned the output"
+        );
         if !crate::coop::poll_proceed(cx) {
             return Poll::Pending;
         }
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-        let header = self.header();
-        // SAFETY: the task's output type is `T` (`from_raw`'s contract) and
-        // we are its join handle.
+        let header = this.header();
+        // SAFETY: the task's output type is `T` (`from_raw`'s contract), we
+        // are its join handle, and we have not taken the output yet.
         unsafe {
-            (header.vtable.try_read_output)(self.raw, &mut out as *mut _ as *mut (), cx.waker())
+            (header.vtable.try_read_output)(this.raw, &mut out as *mut _ as *mut (), cx.waker())
         };
+        this.taken = out.is_ready();
         out
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        // SAFETY: we are the join handle and give up our reference here.
-        unsafe { (self.header().vtable.drop_join_handle)(self.raw) }
+        if self.taken {
+            // The output is gone and the task complete: only our reference
+            // is left to give up.
+            // SAFETY: the handle's reference.
+            unsafe { super::drop_ref(self.raw) }
+        } else {
+            // SAFETY: we are the join handle, have not taken the output, and
+            // give up our reference here.
+            unsafe { (self.header().vtable.drop_join_handle)(self.raw) }
+        }
     }
 }
 

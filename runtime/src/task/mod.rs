@@ -32,10 +32,12 @@ pub(crate) struct Vtable {
     pub(crate) run: unsafe fn(NonNull<Header>),
     /// Frees the cell (the last reference is gone).
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
-    /// Copies the output into `*mut Poll<Result<T, JoinError>>` if complete,
-    /// else registers the waker.
+    /// Moves the output into `*mut Poll<Result<T, JoinError>>` if complete,
+    /// else registers the waker. Called until it moves the output, never
+    /// after.
     pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &std::task::Waker),
-    /// Drops the `JoinHandle`'s interest and reference.
+    /// Drops the `JoinHandle`'s interest and reference (a handle that took
+    /// the output only drops its reference).
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Cancels the future; the caller set `RUNNING` via
     /// `transition_to_shutdown`.
