@@ -1,4 +1,4 @@
-//! Networking: TCP, UDP and Unix-domain sockets driven by the runtime's
+//! Networking: TCP, UDP and Unix-domain (stream and datagram) sockets driven by the runtime's
 //! poller (`goro-netpoll`: io_uring or epoll).
 //!
 //! Two styles on every socket:
@@ -49,6 +49,7 @@ mod stream;
 mod tcp;
 mod udp;
 mod unix;
+mod unix_datagram;
 
 pub use future::IoFuture;
 pub use multi::{Incoming, RecvStream};
@@ -56,6 +57,7 @@ pub use split::{OwnedReadHalf, OwnedWriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
+pub use unix_datagram::UnixDatagram;
 
 /// True if `err` says an operation ended because it was cancelled
 /// (`ECANCELED`), as opposed to completing with its real result.
