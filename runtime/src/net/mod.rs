@@ -8,7 +8,9 @@
 //!   back (native io_uring ops; on epoll the system call is tried first and
 //!   repeated on readiness);
 //! * **readiness** — `readable()`, `writable()`, `poll_read`, `poll_write`,
-//!   for adapters that read into `&mut [u8]`.
+//!   for adapters that read into `&mut [u8]`; with the cargo feature
+//!   `futures-io`, the streams and their halves also implement
+//!   `futures_io::AsyncRead` / `AsyncWrite` on top of it.
 //!
 //! Every operation may be dropped at any point (e.g. by
 //! [`time::timeout`](crate::time::timeout)): it is abandoned and its buffer
