@@ -18,6 +18,18 @@
 //!    release, a chunk of a streamed body whose stream may send, the
 //!    core's timer.
 //!
+//! Each turn also gives the core the time (`handle_timeout(now)`), which
+//! keeps its idle clock exact; the timer is only re-armed when the core's
+//! next deadline moves earlier (a later one is picked up when the armed
+//! timer fires), so traffic does not re-arm it per frame.
+//!
+//! With a [`Watch`] (the bindings' `serve_with_shutdown`), the trigger of
+//! its `ShutdownSignal` is one more thing the turn waits for: it starts the
+//! core's graceful GOAWAY and, with a grace period, its close deadline.
+//! The deadline also bounds a write blocked on a peer that does not read:
+//! the write is dropped and the connection ends. A connection still in its
+//! handshake when the trigger comes has taken no request and just closes.
+//!
 //! It ends once the core is closed, or once the socket has read end of
 //! stream (a client that half-closed after its requests) and every open
 //! stream and running handler has finished, or [`DRAIN_AFTER_EOF`] after
@@ -52,6 +64,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -63,6 +76,7 @@ use crate::chan::{self, Receiver, Sender};
 use crate::frame::{OutFrame, StreamId};
 use crate::proto::{IdMap, SWITCHING_PROTOCOLS, Sniffed};
 use crate::server::Builder;
+use crate::shutdown::{Trigger, Watch};
 use crate::{Connection, Event, Reason};
 
 /// Frames gathered per write.
@@ -106,8 +120,14 @@ pub(crate) trait Runtime {
     fn spawn(task: impl Future<Output = ()> + Send + 'static);
 }
 
-/// Serves one HTTP/2 connection over `io` until it ends.
-pub(crate) async fn serve<T, R, H, F>(mut io: T, builder: Builder, handler: H) -> io::Result<()>
+/// Serves one HTTP/2 connection over `io` until it ends; with `watch`, a
+/// trigger of its signal shuts the connection down gracefully.
+pub(crate) async fn serve<T, R, H, F>(
+    mut io: T,
+    builder: Builder,
+    mut watch: Option<Watch>,
+    handler: H,
+) -> io::Result<()>
 where
     T: Transport,
     R: Runtime,
@@ -116,7 +136,7 @@ where
 {
     let cfg = builder.clone().config();
     let conn = if cfg.h2c_upgrade {
-        match start::<T, R>(&mut io, builder).await? {
+        match start::<T, R>(&mut io, builder, watch.as_mut()).await? {
             Some(conn) => conn,
             None => return Ok(()),
         }
@@ -131,13 +151,23 @@ where
     // When the peer's end of stream was read: from then on nothing is
     // read, and the connection ends once its streams are done.
     let mut eof: Option<Instant> = None;
+    // The shutdown's grace deadline, once one was given.
+    let mut hard: Option<Instant> = None;
     loop {
+        d.conn.handle_timeout(Instant::now());
         while let Some(ev) = d.conn.poll_event() {
             d.dispatch(ev);
         }
         while d.gather(&mut frames) {
-            io.write(&frames).await?;
+            let written =
+                write_until::<T, R>(&mut io, &frames, &mut d.conn, watch.as_mut(), &mut hard)
+                    .await?;
             frames.clear();
+            if !written {
+                // Cut off at the deadline: no shutdown, which could wait
+                // on the same peer; dropping the socket closes it.
+                return Ok(());
+            }
         }
         let drained = eof.map(|at| d.idle() || at.elapsed() >= DRAIN_AFTER_EOF);
         if d.conn.is_closed() || drained == Some(true) {
@@ -151,12 +181,20 @@ where
         };
         match deadline {
             None => timer = None,
-            Some(t) if timer.as_ref().is_some_and(|(at, _)| *at == t) => {}
+            // An earlier timer stays: it fires, the turn finds nothing
+            // due, and the next turn arms this deadline.
+            Some(t) if timer.as_ref().is_some_and(|(at, _)| *at <= t) => {}
             Some(t) => timer = Some((t, R::sleep_until(t))),
         }
         let reading = d.conn.wants_read() && eof.is_none();
         let ended = poll_fn(|cx| {
             let mut woke = d.poll_work(cx);
+            if let Some(w) = &mut watch {
+                if let Poll::Ready(trigger) = w.poll_trigger(cx) {
+                    apply(&mut d.conn, trigger, &mut hard);
+                    woke = true;
+                }
+            }
             if reading {
                 match io.poll_read(cx) {
                     Poll::Ready(Ok([])) => return Poll::Ready(Ok(true)),
@@ -170,8 +208,8 @@ where
             }
             if let Some((_, sleep)) = &mut timer {
                 if Pin::new(sleep).poll(cx).is_ready() {
+                    // The next turn applies what is due.
                     timer = None;
-                    d.conn.handle_timeout(Instant::now());
                     woke = true;
                 }
             }
@@ -188,14 +226,69 @@ where
     }
 }
 
+/// Starts the core's graceful shutdown for a trigger, with its deadline.
+fn apply(conn: &mut Connection, trigger: Trigger, hard: &mut Option<Instant>) {
+    conn.go_away(Instant::now());
+    if let Some(at) = trigger.deadline {
+        conn.close_at(at);
+        *hard = Some(hard.map_or(at, |h| h.min(at)));
+    }
+}
+
+/// How long a write begun after the shutdown deadline may take: the
+/// GOAWAY that ends the connection there still gets its chance (an
+/// io_uring write is never done at its first poll).
+const LAST_WRITE: Duration = Duration::from_millis(500);
+
+/// When a write begun at `now` is dropped, given the shutdown deadline.
+fn write_deadline(hard: Instant, now: Instant) -> Instant {
+    if now >= hard { now + LAST_WRITE } else { hard }
+}
+
+/// Writes `frames` whole; false if the shutdown deadline came first (the
+/// write is then dropped; one begun after it gets [`LAST_WRITE`]).
+/// Triggers arriving meanwhile are applied, so a grace period given while
+/// a write is blocked still bounds it.
+async fn write_until<T: Transport, R: Runtime>(
+    io: &mut T,
+    frames: &[OutFrame],
+    conn: &mut Connection,
+    watch: Option<&mut Watch>,
+    hard: &mut Option<Instant>,
+) -> io::Result<bool> {
+    let Some(watch) = watch else {
+        io.write(frames).await?;
+        return Ok(true);
+    };
+    let mut write = pin!(io.write(frames));
+    let begun = Instant::now();
+    let mut timer: Option<R::Sleep> = hard.map(|h| R::sleep_until(write_deadline(h, begun)));
+    poll_fn(|cx| {
+        if let Poll::Ready(done) = write.as_mut().poll(cx) {
+            return Poll::Ready(done.map(|()| true));
+        }
+        if let Poll::Ready(trigger) = watch.poll_trigger(cx) {
+            apply(conn, trigger, hard);
+            timer = hard.map(|h| R::sleep_until(write_deadline(h, begun)));
+        }
+        match timer.as_mut().map(|sleep| Pin::new(sleep).poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Ok(false)),
+            _ => Poll::Pending,
+        }
+    })
+    .await
+}
+
 /// Reads the connection's first bytes through a [`Handshake`]: prior
 /// knowledge or `Upgrade: h2c` give the connection (after the 101 is
 /// written); a refusal is written, then the socket lingers so the client
 /// reads it, and `None` ends the connection. So does end of stream or the
-/// preface timeout before anything was decided.
+/// preface timeout before anything was decided, and so does a shutdown
+/// trigger: no request was taken yet.
 async fn start<T: Transport, R: Runtime>(
     io: &mut T,
     builder: Builder,
+    mut watch: Option<&mut Watch>,
 ) -> io::Result<Option<Connection>> {
     let mut hs = builder.handshake(Instant::now());
     let mut timer = R::sleep_until(hs.deadline());
@@ -204,10 +297,16 @@ async fn start<T: Transport, R: Runtime>(
             Poll::Ready(Ok([])) => Poll::Ready(Ok(None)),
             Poll::Ready(Ok(bytes)) => Poll::Ready(Ok(Some(hs.recv(bytes)))),
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => match Pin::new(&mut timer).poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Ok(None)),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let shut = watch
+                    .as_mut()
+                    .is_some_and(|w| w.poll_trigger(cx).is_ready());
+                match Pin::new(&mut timer).poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Ok(None)),
+                    Poll::Pending if shut => Poll::Ready(Ok(None)),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         })
         .await?;
         match read {

@@ -41,6 +41,8 @@ pub mod server;
 pub mod server_goro;
 #[cfg(feature = "tokio")]
 pub mod server_tokio;
+#[cfg(any(feature = "goro", feature = "tokio"))]
+pub mod shutdown;
 
 pub use error::{ProtoError, Reason};
 pub use proto::{Connection, Event, SendError};

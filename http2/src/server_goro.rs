@@ -48,6 +48,7 @@ pub use crate::body::{BodyChunk, BodyClosed, BodySender, BodyStream, RequestBody
 use crate::driver::{self, Runtime, Transport};
 use crate::frame::OutFrame;
 use crate::server::Builder;
+use crate::shutdown::{ShutdownSignal, Watch};
 
 /// Bytes read per operation: one default-size frame. The buffer belongs
 /// to the kernel while the read waits, so an idle connection holds this
@@ -64,6 +65,65 @@ where
     H: FnMut(Request<RequestBody>) -> F,
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
+    run(tcp, builder, None, handler).await
+}
+
+/// [`serve`], shut down gracefully by `signal`: when it is triggered the
+/// connection sends GOAWAY, finishes the requests it has taken, refuses
+/// new ones and closes (see [`ShutdownSignal`]). The connection counts in
+/// [`ShutdownSignal::connections`] from this call, before the returned
+/// future is first polled, until that future ends or is dropped.
+///
+/// ```no_run
+/// # fn main() -> std::io::Result<()> {
+/// use std::time::Duration;
+/// use bytes::Bytes;
+/// use goro_http2::server::Builder;
+/// use goro_http2::server_goro::{ResponseBody, serve_with_shutdown};
+/// use goro_http2::shutdown::ShutdownSignal;
+/// let rt = goro::Runtime::builder().build()?;
+/// rt.block_on(async {
+///     let listener = goro::net::TcpListener::bind("127.0.0.1:8080")?;
+///     let signal = ShutdownSignal::new();
+///     let stop = signal.clone();
+///     goro::spawn(async move {
+///         goro::time::sleep(Duration::from_secs(60)).await; // or a SIGTERM
+///         stop.shutdown_within(Duration::from_secs(30));
+///     });
+///     while !signal.is_shutdown() {
+///         let (tcp, _) = listener.accept().await?; // a real server races this
+///         goro::spawn(serve_with_shutdown(tcp, Builder::new(), &signal, |_req| async {
+///             http::Response::new(ResponseBody::Full(Bytes::from_static(b"hello")))
+///         }));
+///     }
+///     signal.drained().await;
+///     Ok(())
+/// })
+/// # }
+/// ```
+pub fn serve_with_shutdown<H, F>(
+    tcp: TcpStream,
+    builder: Builder,
+    signal: &ShutdownSignal,
+    handler: H,
+) -> impl Future<Output = io::Result<()>> + use<H, F>
+where
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    run(tcp, builder, Some(signal.watch()), handler)
+}
+
+async fn run<H, F>(
+    tcp: TcpStream,
+    builder: Builder,
+    watch: Option<Watch>,
+    handler: H,
+) -> io::Result<()>
+where
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
     let io = GoroIo {
         tcp: &tcp,
         read: None,
@@ -71,7 +131,7 @@ where
         out: Vec::new(),
         stage: BytesMut::new(),
     };
-    driver::serve::<_, Goro, _, _>(io, builder, handler).await
+    driver::serve::<_, Goro, _, _>(io, builder, watch, handler).await
 }
 
 type ReadOp<'a> = IoFuture<'a, (io::Result<usize>, Vec<u8>)>;

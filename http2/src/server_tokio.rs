@@ -19,6 +19,7 @@ pub use crate::body::{BodyChunk, BodyClosed, BodySender, BodyStream, RequestBody
 use crate::driver::{self, Runtime, Transport};
 use crate::frame::OutFrame;
 use crate::server::Builder;
+use crate::shutdown::{ShutdownSignal, Watch};
 
 /// Bytes read per system call.
 const READ_BUF: usize = 64 * 1024;
@@ -34,11 +35,67 @@ where
     H: FnMut(Request<RequestBody>) -> F,
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
+    run(io, builder, None, handler).await
+}
+
+/// [`serve`], shut down gracefully by `signal`: when it is triggered the
+/// connection sends GOAWAY, finishes the requests it has taken, refuses
+/// new ones and closes (see [`ShutdownSignal`]). The connection counts in
+/// [`ShutdownSignal::connections`] from this call, before the returned
+/// future is first polled, until that future ends or is dropped.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bytes::Bytes;
+/// use goro_http2::server::Builder;
+/// use goro_http2::server_tokio::{ResponseBody, serve_with_shutdown};
+/// use goro_http2::shutdown::ShutdownSignal;
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// let signal = ShutdownSignal::new();
+/// let stop = tokio::time::sleep(Duration::from_secs(60)); // or ctrl_c()
+/// tokio::pin!(stop);
+/// loop {
+///     tokio::select! {
+///         accepted = listener.accept() => {
+///             let (tcp, _) = accepted?;
+///             tokio::spawn(serve_with_shutdown(tcp, Builder::new(), &signal, |_req| async {
+///                 http::Response::new(ResponseBody::Full(Bytes::from_static(b"hello")))
+///             }));
+///         }
+///         _ = &mut stop => break,
+///     }
+/// }
+/// signal.shutdown_within(Duration::from_secs(30));
+/// signal.drained().await;
+/// # Ok(())
+/// # }
+/// ```
+pub fn serve_with_shutdown<IO, H, F>(
+    io: IO,
+    builder: Builder,
+    signal: &ShutdownSignal,
+    handler: H,
+) -> impl Future<Output = io::Result<()>> + use<IO, H, F>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    run(io, builder, Some(signal.watch()), handler)
+}
+
+async fn run<IO, H, F>(io: IO, builder: Builder, watch: Option<Watch>, handler: H) -> io::Result<()>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(Request<RequestBody>) -> F,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
     let io = TokioIo {
         io,
         buf: vec![0; READ_BUF].into_boxed_slice(),
     };
-    driver::serve::<_, Tokio, _, _>(io, builder, handler).await
+    driver::serve::<_, Tokio, _, _>(io, builder, watch, handler).await
 }
 
 struct TokioIo<IO> {

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use std::future::Future;
@@ -19,6 +19,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use goro_http2::body::{BodyChunk, RequestBody, ResponseBody};
 use goro_http2::server::Builder;
+use goro_http2::shutdown::ShutdownSignal;
 use http::{Request, Response, StatusCode};
 
 /// How each external tool is installed on Debian/Ubuntu.
@@ -205,6 +206,26 @@ macro_rules! per_binding {
     };
 }
 
+/// A request handler shared by every connection of a test server.
+pub type App = Arc<
+    dyn Fn(Request<RequestBody>) -> Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// How [`Server::start_with`] serves: the builder, an optional shutdown
+/// signal (then each connection is served with `serve_with_shutdown`),
+/// and the handler (default: [`handler`]'s routes).
+#[derive(Default)]
+pub struct Options {
+    /// Limits and timeouts.
+    pub builder: Builder,
+    /// Shuts the connections down when triggered.
+    pub signal: Option<ShutdownSignal>,
+    /// Replaces the example routes.
+    pub app: Option<App>,
+}
+
 enum Rt {
     #[cfg(feature = "tokio")]
     Tokio(tokio::runtime::Runtime),
@@ -223,16 +244,23 @@ pub struct Server {
 impl Server {
     /// Binds and starts accepting; returns once the port is known.
     pub fn start(binding: Binding) -> Server {
+        Server::start_with(binding, Options::default())
+    }
+
+    /// [`start`](Self::start) with a chosen builder, signal and handler.
+    pub fn start_with(binding: Binding, opts: Options) -> Server {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = std_listener.local_addr().expect("local addr");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let rt = match binding {
             #[cfg(feature = "tokio")]
-            Binding::Tokio => Rt::Tokio(start_tokio(std_listener)),
+            Binding::Tokio => Rt::Tokio(start_tokio(std_listener, opts)),
             #[cfg(feature = "goro")]
-            Binding::GoroUring => Rt::Goro(start_goro(std_listener, goro::IoBackend::IoUring)),
+            Binding::GoroUring => {
+                Rt::Goro(start_goro(std_listener, goro::IoBackend::IoUring, opts))
+            }
             #[cfg(feature = "goro")]
-            Binding::GoroEpoll => Rt::Goro(start_goro(std_listener, goro::IoBackend::Epoll)),
+            Binding::GoroEpoll => Rt::Goro(start_goro(std_listener, goro::IoBackend::Epoll, opts)),
             #[allow(unreachable_patterns)]
             other => panic!("{other:?} is not built (feature off)"),
         };
@@ -246,8 +274,8 @@ impl Server {
 }
 
 #[cfg(feature = "tokio")]
-fn start_tokio(std_listener: std::net::TcpListener) -> tokio::runtime::Runtime {
-    use goro_http2::server_tokio::serve;
+fn start_tokio(std_listener: std::net::TcpListener, opts: Options) -> tokio::runtime::Runtime {
+    use goro_http2::server_tokio::{serve, serve_with_shutdown};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -256,19 +284,37 @@ fn start_tokio(std_listener: std::net::TcpListener) -> tokio::runtime::Runtime {
     fn spawn(t: Task) {
         drop(tokio::spawn(t));
     }
+    let app = opts
+        .app
+        .unwrap_or_else(|| Arc::new(|req| Box::pin(handler(spawn, req))));
+    let (builder, signal) = (opts.builder, opts.signal);
     rt.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
         while let Ok((tcp, _)) = listener.accept().await {
             let _ = tcp.set_nodelay(true);
-            tokio::spawn(serve(tcp, Builder::new(), |req| handler(spawn, req)));
+            let app = app.clone();
+            let each = move |req| app(req);
+            match &signal {
+                Some(s) => drop(tokio::spawn(serve_with_shutdown(
+                    tcp,
+                    builder.clone(),
+                    s,
+                    each,
+                ))),
+                None => drop(tokio::spawn(serve(tcp, builder.clone(), each))),
+            }
         }
     });
     rt
 }
 
 #[cfg(feature = "goro")]
-fn start_goro(std_listener: std::net::TcpListener, backend: goro::IoBackend) -> goro::Runtime {
-    use goro_http2::server_goro::serve;
+fn start_goro(
+    std_listener: std::net::TcpListener,
+    backend: goro::IoBackend,
+    opts: Options,
+) -> goro::Runtime {
+    use goro_http2::server_goro::{serve, serve_with_shutdown};
     let rt = goro::Runtime::builder()
         .worker_threads(2)
         .io_backend(backend)
@@ -277,14 +323,26 @@ fn start_goro(std_listener: std::net::TcpListener, backend: goro::IoBackend) -> 
     fn spawn(t: Task) {
         drop(goro::spawn(t));
     }
+    let app = opts
+        .app
+        .unwrap_or_else(|| Arc::new(|req| Box::pin(handler(spawn, req))));
+    let (builder, signal) = (opts.builder, opts.signal);
     drop(rt.spawn(async move {
         let listener = goro::net::TcpListener::from_std(std_listener).expect("goro listener");
         let mut incoming = listener.incoming();
         while let Some(Ok(tcp)) = incoming.next().await {
             let _ = tcp.set_nodelay(true);
-            drop(goro::spawn(serve(tcp, Builder::new(), |req| {
-                handler(spawn, req)
-            })));
+            let app = app.clone();
+            let each = move |req| app(req);
+            match &signal {
+                Some(s) => drop(goro::spawn(serve_with_shutdown(
+                    tcp,
+                    builder.clone(),
+                    s,
+                    each,
+                ))),
+                None => drop(goro::spawn(serve(tcp, builder.clone(), each))),
+            }
         }
     }));
     rt
