@@ -16,17 +16,28 @@
 //!
 //! `--backend` is `uring`, `epoll` or `auto` (the default: the
 //! `GORO_IO_BACKEND` variable, else io_uring if the kernel allows it).
+//!
+//! SIGTERM or SIGINT (Ctrl-C) shuts down gracefully: the server stops
+//! accepting, every connection gets GOAWAY and finishes the requests it
+//! has taken, and the process exits 0 once all are closed, or after
+//! [`GRACE`], when the rest are cut off. A second signal closes them at
+//! once.
 
 use std::fmt::Write as _;
+use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
-use goro::net::{TcpListener, TcpStream};
+use goro::net::TcpListener;
 use goro_http2::server::Builder;
-use goro_http2::server_goro::{BodyChunk, RequestBody, ResponseBody, serve};
+use goro_http2::server_goro::{BodyChunk, RequestBody, ResponseBody, serve_with_shutdown};
+use goro_http2::shutdown::ShutdownSignal;
 use http::{Request, Response, StatusCode};
 
 /// Counters served by `/metrics`. Relaxed is enough: each is a lone
@@ -255,20 +266,15 @@ async fn route(c: Arc<Counters>, mut req: Request<RequestBody>) -> Response<Resp
     }
 }
 
-async fn connection(tcp: TcpStream, c: Arc<Counters>) {
+/// How long connections may drain after the first SIGTERM or SIGINT.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Counts one connection around `served` (made in the accept loop, so it
+/// counts in the shutdown signal from the moment it was accepted).
+async fn connection(served: impl Future<Output = std::io::Result<()>>, c: Arc<Counters>) {
     c.connections_accepted.fetch_add(1, Relaxed);
     c.connections_open.fetch_add(1, Relaxed);
-    let handler_counters = c.clone();
-    let served = match tcp.set_nodelay(true) {
-        Ok(()) => {
-            serve(tcp, Builder::new(), move |req| {
-                route(handler_counters.clone(), req)
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    if served.is_err() {
+    if served.await.is_err() {
         c.connections_failed.fetch_add(1, Relaxed);
     }
     c.connections_open.fetch_sub(1, Relaxed);
@@ -316,13 +322,55 @@ fn parse() -> Result<Args, String> {
     Ok(args)
 }
 
+/// Turns SIGTERM and SIGINT into `signal`'s shutdown: the first starts it
+/// with [`GRACE`], a second closes what is left at once. Both signals are
+/// blocked in the calling thread, so every thread started after it (the
+/// runtime's workers) inherits the mask, and one thread of its own takes
+/// them with `sigwait`: no handler runs in signal context.
+fn shutdown_on_signals(signal: ShutdownSignal) -> std::io::Result<()> {
+    // SAFETY: sigset_t is plain data, and sigemptyset initialises it
+    // before any other use.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a live sigset_t of this frame; the calls only write
+    // it, and cannot fail for these valid signal numbers.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+    }
+    // SAFETY: `set` is initialised; a null old-mask pointer is allowed.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(std::io::Error::from_raw_os_error(rc));
+    }
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for grace in [GRACE, Duration::ZERO] {
+                let mut sig = 0;
+                // SAFETY: `set` is initialised and blocked in this thread
+                // (inherited from its spawner); `sig` is a valid out-pointer.
+                if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+                    return;
+                }
+                eprintln!("server: signal {sig}: shutting down, grace {grace:?}");
+                signal.shutdown_within(grace);
+            }
+        })?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let served = parse().map(|args| {
-        goro::Runtime::builder()
-            .worker_threads(args.workers)
-            .io_backend(args.backend)
-            .build()
-            .and_then(|rt| rt.block_on(accept(args)))
+        let signal = ShutdownSignal::new();
+        shutdown_on_signals(signal.clone())
+            .and_then(|()| {
+                goro::Runtime::builder()
+                    .worker_threads(args.workers)
+                    .io_backend(args.backend)
+                    .build()
+            })
+            .and_then(|rt| rt.block_on(accept(args, signal)))
     });
     match served {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -338,8 +386,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Binds, says where, and serves every connection on its own task.
-async fn accept(args: Args) -> std::io::Result<()> {
+/// Binds, says where, and serves every connection on its own task until
+/// the shutdown signal; then waits for the connections to drain.
+async fn accept(args: Args, signal: ShutdownSignal) -> std::io::Result<()> {
     let listener = TcpListener::bind(args.addr)?;
     eprintln!(
         "goro-http2 example server on http://{}/ (h2c prior knowledge, {} workers)",
@@ -348,11 +397,48 @@ async fn accept(args: Args) -> std::io::Result<()> {
     );
     let counters = Arc::new(Counters::default());
     let mut incoming = listener.incoming();
+    let mut stop = pin!(signal.triggered());
     loop {
-        match incoming.next().await {
-            Some(Ok(tcp)) => drop(goro::spawn(connection(tcp, counters.clone()))),
-            Some(Err(e)) => eprintln!("server: accept: {e}"),
-            None => return Ok(()),
+        let next = {
+            let mut accepted = pin!(incoming.next());
+            poll_fn(|cx| match stop.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(None),
+                Poll::Pending => accepted.as_mut().poll(cx).map(Some),
+            })
+            .await
+        };
+        match next {
+            Some(Some(Ok(tcp))) => {
+                let c = counters.clone();
+                let served = match tcp.set_nodelay(true) {
+                    Ok(()) => Ok(serve_with_shutdown(
+                        tcp,
+                        Builder::new(),
+                        &signal,
+                        move |req| route(c.clone(), req),
+                    )),
+                    Err(e) => Err(e),
+                };
+                let served = async move {
+                    match served {
+                        Ok(served) => served.await,
+                        Err(e) => Err(e),
+                    }
+                };
+                drop(goro::spawn(connection(served, counters.clone())));
+            }
+            Some(Some(Err(e))) => eprintln!("server: accept: {e}"),
+            // The listener ended, or the shutdown was triggered.
+            Some(None) | None => break,
         }
     }
+    drop(incoming);
+    drop(listener);
+    eprintln!(
+        "server: stopped accepting; draining {} connections",
+        signal.connections()
+    );
+    signal.drained().await;
+    eprintln!("server: all connections closed");
+    Ok(())
 }

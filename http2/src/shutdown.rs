@@ -44,7 +44,7 @@ struct State {
     /// Connections served with this signal and not yet ended.
     connections: usize,
     next_key: u64,
-    /// Connections waiting for a trigger, by key.
+    /// Connections and `Triggered` futures waiting for a trigger, by key.
     watchers: HashMap<u64, Waker>,
     /// `Drained` futures waiting, by key.
     drained: HashMap<u64, Waker>,
@@ -212,6 +212,27 @@ impl ShutdownSignal {
         }
     }
 
+    /// A future that completes once the shutdown is triggered: what an
+    /// accept loop races its `accept` against, to stop taking connections.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    /// let signal = goro_http2::shutdown::ShutdownSignal::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut triggered = pin!(signal.triggered());
+    /// assert!(triggered.as_mut().poll(&mut cx).is_pending());
+    /// signal.shutdown();
+    /// assert!(triggered.as_mut().poll(&mut cx).is_ready());
+    /// ```
+    pub fn triggered(&self) -> Triggered {
+        Triggered {
+            inner: self.inner.clone(),
+            key: None,
+        }
+    }
+
     /// Counts a connection until the returned guard is dropped; the
     /// guard also tells the connection of the trigger.
     pub(crate) fn watch(&self) -> Watch {
@@ -272,6 +293,55 @@ impl Drop for Watch {
             }
         };
         wake.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Completes once the shutdown of its [`ShutdownSignal`] is triggered.
+/// Made by [`ShutdownSignal::triggered`].
+///
+/// ```
+/// # use std::future::Future;
+/// # use std::task::{Context, Waker};
+/// let signal = goro_http2::shutdown::ShutdownSignal::new();
+/// signal.shutdown();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(std::pin::pin!(signal.triggered()).poll(&mut cx).is_ready());
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Triggered {
+    inner: Arc<Inner>,
+    key: Option<u64>,
+}
+
+impl fmt::Debug for Triggered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Triggered").finish_non_exhaustive()
+    }
+}
+
+impl Future for Triggered {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let mut s = this.inner.lock();
+        if s.generation > 0 {
+            if let Some(key) = this.key.take() {
+                s.watchers.remove(&key);
+            }
+            return Poll::Ready(());
+        }
+        let key = *this.key.get_or_insert_with(|| s.key());
+        register(&mut s.watchers, key, cx.waker());
+        Poll::Pending
+    }
+}
+
+impl Drop for Triggered {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.inner.lock().watchers.remove(&key);
+        }
     }
 }
 

@@ -1,13 +1,15 @@
 //! The example server (`examples/server.rs`, on goro's runtime) as a
 //! process, on each backend: `/debug/tasks` lists a live task and
-//! `/metrics` carries the runtime's metric lines next to the server's.
+//! `/metrics` carries the runtime's metric lines next to the server's;
+//! SIGTERM drains it and it exits 0.
 #![cfg(feature = "goro")]
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{check, have, run};
@@ -34,7 +36,7 @@ struct Example {
     child: Child,
     base: String,
     /// Kept open: a server writing to a closed stderr would fail.
-    _stderr: BufReader<std::process::ChildStderr>,
+    stderr: Option<BufReader<std::process::ChildStderr>>,
 }
 
 impl Drop for Example {
@@ -75,7 +77,7 @@ fn start(backend: &str) -> Example {
     Example {
         child,
         base,
-        _stderr: stderr,
+        stderr: Some(stderr),
     }
 }
 
@@ -152,4 +154,45 @@ fn example_on_io_uring_serves_tasks_and_metrics() {
 #[test]
 fn example_on_epoll_serves_tasks_and_metrics() {
     debug_tasks_and_metrics("epoll", "epoll");
+}
+
+/// SIGTERM after a request: the example stops accepting, drains its
+/// connections, says so and exits 0.
+fn sigterm_drains_and_exits(backend: &str) {
+    let mut server = start(backend);
+    if have("curl") {
+        assert_eq!(get(&server, "/"), "hello");
+    }
+    let pid = server.child.id().to_string();
+    check(
+        &run(
+            Command::new("kill").args(["-TERM", &pid]),
+            Duration::from_secs(30),
+        ),
+        "kill -TERM",
+    );
+    // The rest of stderr: it ends when the process exits.
+    let mut stderr = server.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        let _ = tx.send(rest);
+    });
+    let rest = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server did not exit after SIGTERM");
+    assert!(rest.contains("all connections closed"), "{rest}");
+    let status = server.child.wait().expect("wait for the server");
+    assert!(status.success(), "{status}; stderr:\n{rest}");
+}
+
+#[test]
+fn example_on_io_uring_drains_on_sigterm() {
+    sigterm_drains_and_exits("uring");
+}
+
+#[test]
+fn example_on_epoll_drains_on_sigterm() {
+    sigterm_drains_and_exits("epoll");
 }

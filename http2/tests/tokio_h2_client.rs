@@ -215,3 +215,68 @@ async fn handlers_of_reset_streams_still_count_against_the_limit() {
 async fn round_trip(pinger: &mut h2::PingPong) {
     pinger.ping(h2::Ping::opaque()).await.unwrap();
 }
+
+/// The `h2` crate's client through a graceful shutdown: it answers the
+/// shutdown PING itself, its request in flight still gets its whole
+/// response, `drained` completes once the connection is gone, and the
+/// client then refuses new requests. (Whether a stream opened during the
+/// drain is ignored is checked frame by frame in `binding_shutdown.rs`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2_client_sees_a_graceful_shutdown_finish_its_request() {
+    use goro_http2::server_tokio::serve_with_shutdown;
+    use goro_http2::shutdown::ShutdownSignal;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::sync::{Notify, mpsc};
+
+    let limit = Duration::from_secs(20);
+    let signal = ShutdownSignal::new();
+    let gate = Arc::new(Notify::new());
+    let (entered_tx, mut entered) = mpsc::unbounded_channel::<()>();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server_signal = signal.clone();
+    let server_gate = gate.clone();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let handler = move |_req| {
+            let (gate, entered) = (server_gate.clone(), entered_tx.clone());
+            async move {
+                let _ = entered.send(());
+                gate.notified().await;
+                Response::new(ResponseBody::Full(Bytes::from_static(b"slow done")))
+            }
+        };
+        serve_with_shutdown(tcp, Builder::new(), &server_signal, handler).await
+    });
+    let mut client = client(addr).await;
+    let req = Request::get("http://localhost/slow").body(()).unwrap();
+    let (resp, _) = client.send_request(req, true).unwrap();
+    tokio::time::timeout(limit, entered.recv())
+        .await
+        .expect("handler entered");
+    assert_eq!(signal.connections(), 1);
+    signal.shutdown();
+    gate.notify_one();
+    let resp = tokio::time::timeout(limit, resp)
+        .await
+        .expect("response in time")
+        .expect("the in-flight request completes");
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    assert_eq!(read_body(&mut body).await, b"slow done");
+    tokio::time::timeout(limit, signal.drained())
+        .await
+        .expect("drained in time");
+    // The connection ended with GOAWAY: the client refuses new requests.
+    let refused = match client.clone().ready().await {
+        Err(e) => Some(e),
+        Ok(mut c) => {
+            let req = Request::get("http://localhost/").body(()).unwrap();
+            c.send_request(req, true).err()
+        }
+    };
+    let refused = refused.expect("a new request after GOAWAY must fail");
+    assert!(refused.is_go_away() || refused.is_io(), "{refused:?}");
+    assert_eq!(signal.connections(), 0);
+}
