@@ -4,7 +4,9 @@
 //! and stream state, flow control, validation, limits) → a server binding.
 //! The core takes bytes and the time, and gives back [`Event`]s and frames as
 //! `(head, payload)` pairs; it never touches a socket. [`server::Builder`]
-//! holds every limit, with safe defaults.
+//! holds every limit, with safe defaults, and the idle timeout. The
+//! bindings (`server_goro`, `server_tokio`) serve connections; a
+//! `shutdown::ShutdownSignal` shuts them down gracefully.
 //!
 //! ```
 //! use goro_http2::{Event, frame::{Frame, Settings, StreamId}, hpack::Encoder, proto::PREFACE};
