@@ -151,3 +151,60 @@ fn budget_forces_yield() {
     assert!(rt.handle().metrics().workers[0].budget_forced_yields > 0);
     drop(tx);
 }
+
+/// A task that keeps re-spawning itself sits in runnext while the global
+/// queue holds a large backlog of remote spawns. The global queue's turns
+/// (a batch of at most 128 per round) must leave runnext a turn every
+/// round, so the chain keeps moving while the backlog drains.
+#[test]
+fn runnext_chain_moves_while_a_global_backlog_drains() {
+    const BACKLOG: u64 = 100_000;
+    let rt = rt(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let hops = Arc::new(AtomicU64::new(0));
+    fn hop(stop: Arc<AtomicBool>, hops: Arc<AtomicU64>) {
+        drop(goro::spawn(async move {
+            if !stop.load(SeqCst) {
+                hops.fetch_add(1, SeqCst);
+                hop(stop, hops);
+            }
+        }));
+    }
+    // The only worker is held in a task while this thread fills the global
+    // queue; released, the task puts the chain in runnext. (Had it done so
+    // before, sysmon would have moved the chain to the global queue: the
+    // held task looks stuck.)
+    let gate = Arc::new(AtomicBool::new(false));
+    let held = Arc::new(AtomicBool::new(false));
+    let (s, h, g, hd) = (stop.clone(), hops.clone(), gate.clone(), held.clone());
+    drop(rt.spawn(async move {
+        hd.store(true, SeqCst);
+        while !g.load(SeqCst) {
+            std::hint::spin_loop();
+        }
+        hop(s, h);
+    }));
+    while !held.load(SeqCst) {
+        std::thread::yield_now();
+    }
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<u64>();
+    let ran = Arc::new(AtomicU64::new(0));
+    for _ in 0..BACKLOG {
+        let (h, r, tx) = (hops.clone(), ran.clone(), done_tx.clone());
+        drop(rt.spawn(async move {
+            if r.fetch_add(1, SeqCst) + 1 == BACKLOG {
+                let _ = tx.send(h.load(SeqCst));
+            }
+        }));
+    }
+    gate.store(true, SeqCst);
+    let hops_when_drained = done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the backlog never drained");
+    stop.store(true, SeqCst);
+    let moved = hops_when_drained;
+    assert!(
+        moved >= BACKLOG / 128 / 2,
+        "the runnext chain moved {moved} times while {BACKLOG} remote tasks ran"
+    );
+}

@@ -74,9 +74,9 @@ pub(crate) struct P {
     /// Ring pops that go before runnext: set to the size of a batch just
     /// taken from the global queue (owner-only).
     pub(crate) ring_first: AtomicUsize,
-    /// Tick of an early look at a backlogged global queue (owner-only;
-    /// `worker.rs` rule 1).
-    pub(crate) backlog_tick: AtomicU64,
+    /// First tick at which the global queue may have its turn again,
+    /// outside the 61-tick rhythm (owner-only; `worker.rs` rule 1).
+    pub(crate) global_turn_tick: AtomicU64,
     pub(crate) searching: AtomicBool,
     /// Task ids handed out from a block reserved on the shared counter, so
     /// a spawn on a worker does not bounce that counter between cores.
@@ -101,7 +101,7 @@ impl P {
             rng: AtomicU64::new(seed | 1),
             streak: AtomicUsize::new(0),
             ring_first: AtomicUsize::new(0),
-            backlog_tick: AtomicU64::new(0),
+            global_turn_tick: AtomicU64::new(0),
             searching: AtomicBool::new(false),
             next_id: AtomicU64::new(0),
             id_end: AtomicU64::new(0),

@@ -2,14 +2,18 @@
 //! next, stealing, and parking.
 //!
 //! Fairness rules:
-//! 1. Every 61st tick the global queue goes first, and is taken from in a
-//!    batch sized to its length (Go takes one; tokio takes one: under
-//!    saturation that leaves remotely spawned tasks waiting ~90 µs each).
-//!    The rest of the batch then runs from the ring before runnext. If the
-//!    global queue still holds work when a batch has run, the next look
-//!    comes after 8 ticks rather than 61: a backlog drains at a batch per
-//!    8 local polls instead of waiting 61 polls (which may each be long)
-//!    per batch.
+//! 1. The global queue is taken from in a batch sized to its length (Go
+//!    takes one; tokio takes one: under saturation that leaves remotely
+//!    spawned tasks waiting ~90 µs each), and the whole ring then runs
+//!    before runnext (the ring's turn). Outside a ring's turn it is looked
+//!    at every 61st tick, and besides as soon as the ring has had its turn
+//!    plus one more tick (for runnext): the global queue is one more
+//!    member of the round,
+//!    so under a flood of remote spawns every local task still runs once
+//!    per batch, and a backlog behind busy tasks (10 µs polls in
+//!    `spawn_many_remote_busy1`) drains at a batch per round rather than
+//!    per 61 (or 8) polls. The look costs one relaxed load of the global
+//!    queue's length.
 //! 2. runnext runs at most 3 times in a row (tokio's LIFO cap); then the
 //!    ring's head goes first, so a ping-pong pair sharing runnext cannot
 //!    starve the queue. A runnext poll does not refresh anything extra:
@@ -31,8 +35,9 @@ use crate::task::Notified;
 
 /// Ticks between forced looks at the global queue (Go and tokio: 61).
 const GLOBAL_INTERVAL: u64 = 61;
-/// Ticks to the next look after a batch has run with more waiting (rule 1).
-const GLOBAL_BACKLOG_INTERVAL: u64 = 8;
+/// Ticks after the ring's turn before the global queue's next turn: one,
+/// so runnext is not shut out by a steady stream of batches (rule 1).
+const GLOBAL_AFTER_RING: u64 = 2;
 /// runnext polls in a row before the ring's head gets a turn.
 const MAX_RUNNEXT_STREAK: usize = 3;
 /// Passes over the victims before giving up (Go's `stealTries`).
@@ -103,23 +108,33 @@ fn run_task(shared: &Shared, p: &P, task: Notified) {
 }
 
 fn next_task(shared: &Shared, p: &P, tick: u64) -> Option<Notified> {
-    let global_due = tick % GLOBAL_INTERVAL == 0 || tick == p.backlog_tick.load(Relaxed);
+    let ring_first = p.ring_first.load(Relaxed);
+    // Not during the ring's turn: a look there would append a batch and
+    // restart the turn, and under a steady backlog the turn would never
+    // end (runnext starved until the global queue ran dry).
+    let global_due = ring_first == 0
+        && (tick % GLOBAL_INTERVAL == 0 || tick >= p.global_turn_tick.load(Relaxed));
     if global_due && !shared.inject.is_empty() {
         if let Some(t) = take_global(shared, p) {
             p.streak.store(0, Relaxed);
+            // A batch of one leaves the ring's turn empty: runnext still
+            // gets its tick before the next batch (else a steady trickle
+            // of remote spawns would shut it out).
+            p.global_turn_tick
+                .store(tick.wrapping_add(GLOBAL_AFTER_RING), Relaxed);
             return Some(t);
         }
     }
-    let ring_first = p.ring_first.load(Relaxed);
     if ring_first > 0 {
-        // Rule 1: a batch from the global queue runs before runnext.
+        // Rule 1: after a batch the whole ring runs before runnext.
         let task = p.run_queue.pop();
         let left = if task.is_some() { ring_first - 1 } else { 0 };
         p.ring_first.store(left, Relaxed);
-        if left == 0 && !shared.inject.is_empty() {
-            // Rule 1: a backlog: look again soon.
-            p.backlog_tick
-                .store(tick.wrapping_add(GLOBAL_BACKLOG_INTERVAL), Relaxed);
+        if left == 0 {
+            // Rule 1: the ring has had its turn; runnext gets one, then
+            // the global queue's turn comes round again.
+            p.global_turn_tick
+                .store(tick.wrapping_add(GLOBAL_AFTER_RING), Relaxed);
         }
         if task.is_some() {
             return task;
