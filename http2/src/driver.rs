@@ -30,6 +30,13 @@
 //! the write is dropped and the connection ends. A connection still in its
 //! handshake when the trigger comes has taken no request and just closes.
 //!
+//! The write timeout (`Builder::write_timeout`, `write_stall.rs`) bounds
+//! a write whose peer takes no byte for that long, with or without a
+//! shutdown: the write is dropped, the socket closed, and `serve` returns
+//! an error of kind `TimedOut`. Its timer lives across writes and is
+//! re-armed only when it fires before the current deadline, so a busy
+//! connection does not arm a timer per write.
+//!
 //! It ends once the core is closed, or once the socket has read end of
 //! stream (a client that half-closed after its requests) and every open
 //! stream and running handler has finished, or [`DRAIN_AFTER_EOF`] after
@@ -77,6 +84,7 @@ use crate::frame::{OutFrame, StreamId};
 use crate::proto::{IdMap, SWITCHING_PROTOCOLS, Sniffed};
 use crate::server::Builder;
 use crate::shutdown::{Trigger, Watch};
+use crate::write_stall::{Progress, Stall};
 use crate::{Connection, Event, Reason};
 
 /// Frames gathered per write.
@@ -98,8 +106,13 @@ pub(crate) trait Transport {
     /// read in flight must survive a `Pending` (it is polled again later).
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>>;
 
-    /// Writes `frames` whole and in order.
-    fn write(&mut self, frames: &[OutFrame]) -> impl Future<Output = io::Result<()>>;
+    /// Writes `frames` whole and in order, adding to `progress` the bytes
+    /// each partial write hands to the socket (the write timeout's clock).
+    fn write(
+        &mut self,
+        frames: &[OutFrame],
+        progress: &Progress,
+    ) -> impl Future<Output = io::Result<()>>;
 
     /// Writes raw bytes whole (the HTTP/1.1 answer to an upgrade request).
     fn write_raw(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>>;
@@ -153,20 +166,27 @@ where
     let mut eof: Option<Instant> = None;
     // The shutdown's grace deadline, once one was given.
     let mut hard: Option<Instant> = None;
+    let mut writes = Writes::<R> {
+        stall_timeout: cfg.write_timeout,
+        stall_timer: None,
+    };
     loop {
         d.conn.handle_timeout(Instant::now());
         while let Some(ev) = d.conn.poll_event() {
             d.dispatch(ev);
         }
         while d.gather(&mut frames) {
-            let written =
-                write_until::<T, R>(&mut io, &frames, &mut d.conn, watch.as_mut(), &mut hard)
-                    .await?;
+            let written = writes
+                .write(&mut io, &frames, &mut d.conn, watch.as_mut(), &mut hard)
+                .await?;
             frames.clear();
-            if !written {
+            match written {
+                Written::All => {}
                 // Cut off at the deadline: no shutdown, which could wait
                 // on the same peer; dropping the socket closes it.
-                return Ok(());
+                Written::CutOff => return Ok(()),
+                // The same, but nobody asked for it: say why.
+                Written::Stalled => return Err(io::ErrorKind::TimedOut.into()),
             }
         }
         let drained = eof.map(|at| d.idle() || at.elapsed() >= DRAIN_AFTER_EOF);
@@ -245,38 +265,102 @@ fn write_deadline(hard: Instant, now: Instant) -> Instant {
     if now >= hard { now + LAST_WRITE } else { hard }
 }
 
-/// Writes `frames` whole; false if the shutdown deadline came first (the
-/// write is then dropped; one begun after it gets [`LAST_WRITE`]).
-/// Triggers arriving meanwhile are applied, so a grace period given while
-/// a write is blocked still bounds it.
-async fn write_until<T: Transport, R: Runtime>(
-    io: &mut T,
-    frames: &[OutFrame],
-    conn: &mut Connection,
-    watch: Option<&mut Watch>,
-    hard: &mut Option<Instant>,
-) -> io::Result<bool> {
-    let Some(watch) = watch else {
-        io.write(frames).await?;
-        return Ok(true);
-    };
-    let mut write = pin!(io.write(frames));
-    let begun = Instant::now();
-    let mut timer: Option<R::Sleep> = hard.map(|h| R::sleep_until(write_deadline(h, begun)));
-    poll_fn(|cx| {
-        if let Poll::Ready(done) = write.as_mut().poll(cx) {
-            return Poll::Ready(done.map(|()| true));
+/// How a write of frames ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// Every byte went out.
+    All,
+    /// The shutdown deadline came first; the write was dropped.
+    CutOff,
+    /// The peer took no byte for the write timeout; the write was dropped.
+    Stalled,
+}
+
+/// The writes of one connection, under the shutdown deadline and the
+/// write timeout.
+struct Writes<R: Runtime> {
+    stall_timeout: Option<Duration>,
+    /// The write timeout's timer and when it fires. It outlives a write:
+    /// one that fires before the current deadline is re-armed, one that
+    /// fires later is replaced, so steady traffic arms about one timer
+    /// per timeout instead of one per write.
+    stall_timer: Option<(Instant, R::Sleep)>,
+}
+
+impl<R: Runtime> Writes<R> {
+    /// Writes `frames` whole, unless the shutdown deadline comes first
+    /// (one begun after it gets [`LAST_WRITE`]) or the peer takes no byte
+    /// for the write timeout. Triggers arriving meanwhile are applied, so
+    /// a grace period given while a write is blocked still bounds it.
+    async fn write<T: Transport>(
+        &mut self,
+        io: &mut T,
+        frames: &[OutFrame],
+        conn: &mut Connection,
+        mut watch: Option<&mut Watch>,
+        hard: &mut Option<Instant>,
+    ) -> io::Result<Written> {
+        let progress = Progress::default();
+        if watch.is_none() && self.stall_timeout.is_none() {
+            io.write(frames, &progress).await?;
+            return Ok(Written::All);
         }
-        if let Poll::Ready(trigger) = watch.poll_trigger(cx) {
-            apply(conn, trigger, hard);
-            timer = hard.map(|h| R::sleep_until(write_deadline(h, begun)));
-        }
-        match timer.as_mut().map(|sleep| Pin::new(sleep).poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Ok(false)),
-            _ => Poll::Pending,
-        }
-    })
-    .await
+        let mut write = pin!(io.write(frames, &progress));
+        // The clocks start at the first pending poll: a write done at once
+        // reads no clock and arms no timer.
+        let mut begun: Option<Instant> = None;
+        let mut stall: Option<Stall> = None;
+        let mut cut: Option<R::Sleep> = None;
+        poll_fn(|cx| {
+            if let Poll::Ready(done) = write.as_mut().poll(cx) {
+                return Poll::Ready(done.map(|()| Written::All));
+            }
+            let now = Instant::now();
+            let begun = *begun.get_or_insert_with(|| {
+                cut = hard.map(|h| R::sleep_until(write_deadline(h, now)));
+                now
+            });
+            if let Some(w) = watch.as_mut() {
+                if let Poll::Ready(trigger) = w.poll_trigger(cx) {
+                    apply(conn, trigger, hard);
+                    cut = hard.map(|h| R::sleep_until(write_deadline(h, begun)));
+                }
+            }
+            if let Some(sleep) = cut.as_mut() {
+                if Pin::new(sleep).poll(cx).is_ready() {
+                    return Poll::Ready(Ok(Written::CutOff));
+                }
+            }
+            let Some(timeout) = self.stall_timeout else {
+                return Poll::Pending;
+            };
+            let clock = stall.get_or_insert_with(|| Stall::new(timeout, begun));
+            clock.observe(progress.get(), now);
+            if clock.stalled(now) {
+                return Poll::Ready(Ok(Written::Stalled));
+            }
+            let due = clock.deadline();
+            // A timer due no later than `due` may stay: when it fires,
+            // this runs again and moves it on.
+            let keep = self.stall_timer.as_ref().is_some_and(|(at, _)| *at <= due);
+            if !keep {
+                self.stall_timer = Some((due, R::sleep_until(due)));
+            }
+            let (at, sleep) = self.stall_timer.as_mut().expect("armed above");
+            if *at < due && Pin::new(sleep).poll(cx).is_ready() {
+                // An earlier deadline passed without a stall: re-arm.
+                self.stall_timer = Some((due, R::sleep_until(due)));
+            }
+            if let Some((at, sleep)) = self.stall_timer.as_mut() {
+                if *at == due && Pin::new(sleep).poll(cx).is_ready() {
+                    // Due now (the clock read above was just early).
+                    return Poll::Ready(Ok(Written::Stalled));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
 }
 
 /// Reads the connection's first bytes through a [`Handshake`]: prior

@@ -4,7 +4,7 @@
 //! and stream state, flow control, validation, limits) → a server binding.
 //! The core takes bytes and the time, and gives back [`Event`]s and frames as
 //! `(head, payload)` pairs; it never touches a socket. [`server::Builder`]
-//! holds every limit, with safe defaults, and the idle timeout. The
+//! holds every limit, with safe defaults, and the idle and write timeouts. The
 //! bindings (`server_goro`, `server_tokio`) serve connections; a
 //! `shutdown::ShutdownSignal` shuts them down gracefully.
 //!
@@ -45,6 +45,8 @@ pub mod server_goro;
 pub mod server_tokio;
 #[cfg(any(feature = "goro", feature = "tokio"))]
 pub mod shutdown;
+#[cfg(any(feature = "goro", feature = "tokio"))]
+mod write_stall;
 
 pub use error::{ProtoError, Reason};
 pub use proto::{Connection, Event, SendError};

@@ -12,6 +12,14 @@ use crate::proto::{Connection, Handshake};
 /// abandoned connections do not pile up on a public server.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The default [`Builder::write_timeout`]: 60 seconds, nginx's
+/// `send_timeout`. An HTTP/2 peer slows a response down with flow
+/// control, never by leaving the socket unread (it would miss our PINGs
+/// and SETTINGS), so one that takes no byte for a minute is gone or
+/// hostile; a minute still rides out a link that drops for a while
+/// (TCP's retransmission backoff reaches 31 s after five losses).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The limits and settings of a server connection. Built by [`Builder`].
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +38,7 @@ pub struct Config {
     pub(crate) preface_timeout: Duration,
     pub(crate) settings_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
     pub(crate) h2c_upgrade: bool,
 }
 
@@ -51,6 +60,7 @@ impl Default for Config {
             preface_timeout: Duration::from_secs(10),
             settings_timeout: Duration::from_secs(10),
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             h2c_upgrade: true,
         }
     }
@@ -172,6 +182,31 @@ impl Builder {
     /// ```
     pub fn idle_timeout(mut self, v: impl Into<Option<Duration>>) -> Self {
         self.cfg.idle_timeout = v.into();
+        self
+    }
+
+    /// Closes a connection whose peer has taken no byte for this long
+    /// while the server has bytes to write (Go's
+    /// `http2.Server.WriteByteTimeout`, nginx's `send_timeout`): a client
+    /// that stops reading with streams open, which the idle timeout never
+    /// catches. The blocked write is dropped and the socket closed; no
+    /// GOAWAY, since the peer reads nothing and the write may have stopped
+    /// inside a frame. The serving future then returns an error of kind
+    /// [`TimedOut`](std::io::ErrorKind::TimedOut). The clock runs only
+    /// while a write is in progress and restarts whenever the socket takes
+    /// bytes, so a slow reader is not cut off, nor is a peer that holds
+    /// its flow-control windows shut. Default [`DEFAULT_WRITE_TIMEOUT`]
+    /// (60 s); `None` waits forever. The bindings apply it; the sans-IO
+    /// core does not write.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use goro_http2::server::Builder;
+    /// let b = Builder::new().write_timeout(Duration::from_secs(10));
+    /// # let _ = b;
+    /// ```
+    pub fn write_timeout(mut self, v: impl Into<Option<Duration>>) -> Self {
+        self.cfg.write_timeout = v.into();
         self
     }
 

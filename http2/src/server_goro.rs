@@ -49,6 +49,7 @@ use crate::driver::{self, Runtime, Transport};
 use crate::frame::OutFrame;
 use crate::server::Builder;
 use crate::shutdown::{ShutdownSignal, Watch};
+use crate::write_stall::Progress;
 
 /// Bytes read per operation: one default-size frame. The buffer belongs
 /// to the kernel while the read waits, so an idle connection holds this
@@ -173,7 +174,7 @@ impl Transport for GoroIo<'_> {
         Poll::Ready(result.map(|n| &self.buf[..n]))
     }
 
-    async fn write(&mut self, frames: &[OutFrame]) -> io::Result<()> {
+    async fn write(&mut self, frames: &[OutFrame], progress: &Progress) -> io::Result<()> {
         let mut parts: Vec<Bytes> = Vec::with_capacity(2 * frames.len() + 1);
         for f in frames {
             self.stage.extend_from_slice(&f.head);
@@ -193,6 +194,7 @@ impl Transport for GoroIo<'_> {
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
+            progress.add(n);
             // Drop what went out whole; start the rest where the kernel
             // stopped (a cheap `Bytes` advance, no copy).
             let done = back

@@ -20,6 +20,7 @@ use crate::driver::{self, Runtime, Transport};
 use crate::frame::OutFrame;
 use crate::server::Builder;
 use crate::shutdown::{ShutdownSignal, Watch};
+use crate::write_stall::Progress;
 
 /// Bytes read per system call.
 const READ_BUF: usize = 64 * 1024;
@@ -116,7 +117,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
         }
     }
 
-    async fn write(&mut self, frames: &[OutFrame]) -> io::Result<()> {
+    async fn write(&mut self, frames: &[OutFrame], progress: &Progress) -> io::Result<()> {
         let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(frames.len() * 2);
         for f in frames {
             slices.push(IoSlice::new(&f.head));
@@ -130,6 +131,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
+            progress.add(n);
             IoSlice::advance_slices(&mut rest, n);
         }
         self.io.flush().await

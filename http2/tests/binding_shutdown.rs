@@ -1,6 +1,7 @@
-//! Graceful shutdown and the idle timeout over real sockets, once per
-//! binding: a raw HTTP/2 client on loopback watches the frames the server
-//! writes while the application triggers its `ShutdownSignal`.
+//! Graceful shutdown, the idle timeout and the write timeout over real
+//! sockets, once per binding: a raw HTTP/2 client on loopback watches the
+//! frames the server writes while the application triggers its
+//! `ShutdownSignal`, or stops reading.
 //!
 //! Nothing sleeps to synchronise: the test waits for events (a handler
 //! was entered, a frame arrived, the `drained` future completed), each
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{App, Binding, Options, Server};
-use goro_http2::body::ResponseBody;
+use goro_http2::body::{BodyChunk, ResponseBody};
 use goro_http2::frame::{HEAD_LEN, Head};
 use goro_http2::hpack::Encoder;
 use goro_http2::proto::PREFACE;
@@ -354,7 +355,78 @@ fn idle_connection_gets_go_away_and_is_closed(b: Binding) {
     );
 }
 
+/// A handler whose response never ends: 64 KiB chunks sent from a thread
+/// of the test's own until the connection drops the body, which is
+/// reported on `closed`.
+fn endless(closed: mpsc::Sender<()>) -> App {
+    let closed = Mutex::new(closed);
+    Arc::new(move |_req| {
+        let (tx, body) = ResponseBody::channel(4);
+        let closed = closed.lock().unwrap().clone();
+        std::thread::spawn(move || {
+            let chunk = Bytes::from(vec![7u8; 64 << 10]);
+            let end = Instant::now() + LIMIT;
+            loop {
+                let mut refused = false;
+                let send = async {
+                    refused = tx.send(BodyChunk::Data(chunk.clone())).await.is_err();
+                };
+                if !wait_for(send, end.saturating_duration_since(Instant::now())) {
+                    return; // still blocked at the limit: the test fails on `closed`
+                }
+                if refused {
+                    let _ = closed.send(());
+                    return;
+                }
+            }
+        });
+        Box::pin(async move { Response::new(body) })
+    })
+}
+
+fn write_timeout_closes_a_connection_whose_peer_stopped_reading(b: Binding) {
+    let timeout = Duration::from_millis(300);
+    let (closed_tx, closed) = mpsc::channel();
+    let server = Server::start_with(
+        b,
+        Options {
+            builder: Builder::new().write_timeout(timeout),
+            app: Some(endless(closed_tx)),
+            ..Options::default()
+        },
+    );
+    // Windows wide open, so only TCP holds the response back; a stream
+    // stays open, so the idle timeout cannot be what closes it.
+    let initial_window = [0x00, 0x04, 0x7f, 0xff, 0xff, 0xff];
+    let mut c = Client::connect(server.addr, &initial_window, Some((1 << 31) - 1 - 65_535));
+    c.get(1, "/endless");
+    let asked = Instant::now();
+    // The client reads nothing: the server's write fills the socket
+    // buffers and blocks, and only the write timeout can end it.
+    closed
+        .recv_timeout(LIMIT)
+        .expect("the connection outlived a peer that stopped reading");
+    let waited = asked.elapsed();
+    assert!(
+        waited >= timeout,
+        "closed after {waited:?}, before the timeout {timeout:?}"
+    );
+    // The socket is closed too: what the kernel buffered, then the end.
+    let mut buf = vec![0u8; 256 << 10];
+    let mut got = 0usize;
+    loop {
+        match c.tcp.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("read after {got} bytes: {e}"),
+        }
+    }
+    assert!(got > 0, "the response had started");
+}
+
 per_binding!(
+    write_timeout_closes_a_connection_whose_peer_stopped_reading,
     shutdown_drains_the_in_flight_request,
     grace_deadline_cuts_off_a_request_that_never_ends,
     grace_deadline_ends_a_write_blocked_on_a_peer_that_does_not_read,
