@@ -343,17 +343,16 @@ impl UnixDatagram {
         self.with_std(|s| s.peer_addr())
     }
 
-    /// Shuts down receiving, sending or both: after `Read`, a
-    /// [`recv`](Self::recv) returns `Ok(0)` at once; after `Write`, a
-    /// `send` fails (`EPIPE`).
+    /// Shuts down receiving, sending or both. After `Write`, a `send`
+    /// fails with `EPIPE`. `Read` is not a way to end a pending receive:
+    /// Linux answers a non-blocking datagram `recv` after it with `EAGAIN`,
+    /// not end of file, so on epoll a `recv` would keep waiting (io_uring's
+    /// blocking retry returns `Ok(0)`). Drop the receive future instead.
     ///
     /// ```
     /// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
     /// # rt.block_on(async {
     /// let (a, _b) = goro::net::UnixDatagram::pair()?;
-    /// a.shutdown(std::net::Shutdown::Read)?;
-    /// let (n, _) = a.recv(Vec::with_capacity(8)).await;
-    /// assert_eq!(n?, 0);
     /// a.shutdown(std::net::Shutdown::Write)?;
     /// let (r, _) = a.send(b"x".to_vec()).await;
     /// assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::EPIPE));
