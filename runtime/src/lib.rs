@@ -54,6 +54,8 @@ pub mod __loom {
     pub use crate::sched::park::{CondvarPark, Park};
     pub use crate::sched::queue::{CAPACITY, Local, Overflow};
     pub use crate::task::state::{Snapshot, State, ToIdle, ToRunning, WakeByVal};
+    pub use crate::time::duty::{NO_WORKER, Nudge, TimerDuty};
+    pub use crate::time::shard::{Entry as TimerEntry, NONE as NO_DEADLINE, Shard as TimerShard};
 }
 
 /// Spawns a task on the current runtime; it starts running in the

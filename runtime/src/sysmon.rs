@@ -66,7 +66,7 @@ pub(crate) fn run(shared: &Shared) {
             }
         }
         shared.timers.refresh_coarse();
-        shared.timers.fire_due(shared);
+        shared.timers.fire_due();
         let now = Instant::now();
         for (p, w) in shared.ps.iter().zip(watch.iter_mut()) {
             let polls = p.counters.polls.load(Relaxed);

@@ -13,4 +13,5 @@ pub mod notify;
 pub mod oneshot;
 pub mod queue;
 pub mod task_state;
+pub mod timer_duty;
 pub mod waitgroup;

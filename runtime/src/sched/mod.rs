@@ -169,8 +169,6 @@ pub(crate) struct Shared {
     pub(crate) io: crate::io::driver::Driver,
     pub(crate) config: Config,
     shutdown: AtomicBool,
-    /// Index of the worker parked with the next timer as its timeout.
-    pub(crate) timer_duty: AtomicUsize,
     next_id: AtomicU64,
     /// Completions off the workers (blocking pool, shutdown).
     pub(crate) remote_completed: AtomicU64,
@@ -184,8 +182,6 @@ pub(crate) struct Shared {
     pub(crate) sysmon_lock: Mutex<bool>,
     pub(crate) sysmon_cvar: Condvar,
 }
-
-pub(crate) const NO_WORKER: usize = usize::MAX;
 
 struct ToInject<'a>(&'a Inject<Notified>);
 
@@ -207,12 +203,11 @@ impl Shared {
             inject: Inject::new(),
             idle: Idle::new(n),
             registry: Registry::new(n + 1),
-            timers: Timers::new(),
+            timers: Timers::new(n),
             io: crate::io::driver::Driver::new(config.io_backend, &config.thread_name),
             blocking: blocking::Pool::new(config.max_blocking_threads, config.keep_alive),
             config,
             shutdown: AtomicBool::new(false),
-            timer_duty: AtomicUsize::new(NO_WORKER),
             next_id: AtomicU64::new(1),
             remote_completed: AtomicU64::new(0),
             stuck_polls: AtomicU64::new(0),

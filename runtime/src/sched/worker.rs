@@ -30,7 +30,7 @@ use super::{P, Shared, bump, drain_p};
 use crate::context;
 use crate::coop;
 use crate::sync::Arc;
-use crate::sync::atomic::Ordering::{Relaxed, SeqCst};
+use crate::sync::atomic::Ordering::Relaxed;
 use crate::task::Notified;
 
 /// Ticks between forced looks at the global queue (Go and tokio: 61).
@@ -64,7 +64,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         if tick % GLOBAL_INTERVAL == 0 {
             // A busy worker still reaps its ring's completions.
             crate::io::driver::turn_local(Some(Duration::ZERO));
-            shared.timers.fire_due(&shared);
+            shared.timers.fire_due();
             p.maybe_sweep(&shared.registry, index);
         }
         // A worker woken as a searcher may find work on its first look:
@@ -244,7 +244,7 @@ fn found(shared: &Shared, p: &P, task: Notified) -> Notified {
 /// Parks P `index` until notified, a timer is due, or shutdown.
 fn park(shared: &Shared, index: usize) {
     let p = &shared.ps[index];
-    if shared.timers.fire_due(shared) > 0 {
+    if shared.timers.fire_due() > 0 {
         return;
     }
     p.maybe_sweep(&shared.registry, index);
@@ -259,19 +259,16 @@ fn park(shared: &Shared, index: usize) {
     if !shared.is_shutdown() {
         // One parked worker sleeps with the next timer as its timeout (the
         // shape a netpoller slots into); the others sleep until unparked.
-        let on_duty = shared
-            .timer_duty
-            .compare_exchange(super::NO_WORKER, index, SeqCst, SeqCst)
-            .is_ok();
+        let on_duty = shared.timers.take_duty(index);
         let timeout = if on_duty {
-            shared.timers.until_next()
+            shared.timers.duty_timeout()
         } else {
             None
         };
         bump(&p.counters.parks, 1);
         p.park.park(timeout);
         if on_duty {
-            shared.timer_duty.store(super::NO_WORKER, SeqCst);
+            shared.timers.release_duty();
         }
     }
     if shared.idle.transition_worker_from_parked(index) {

@@ -1,16 +1,16 @@
 //! The runtime clock (real or paused) and the timer heap.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::ops::{Add, Sub};
-use std::task::Waker;
 use std::time::Duration;
 
+use super::duty::{Nudge, TimerDuty};
+pub(crate) use super::shard::Entry;
+use super::shard::{NONE, Shard};
+use crate::sched::Shared;
 use crate::sched::park::Park;
-use crate::sched::{NO_WORKER, Shared};
-use crate::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use crate::sync::Arc;
+use crate::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use crate::sync::atomic::{AtomicBool, AtomicU64};
-use crate::sync::{Arc, Mutex};
 
 /// A point in time on the current runtime's clock: real time normally,
 /// virtual time while the clock is [paused](super::pause).
@@ -61,88 +61,23 @@ impl Sub<Instant> for Instant {
     }
 }
 
-/// One armed timer: fired once, by whoever finds it due.
-pub(crate) struct Entry {
-    pub(crate) deadline: u64,
-    pub(crate) fired: AtomicBool,
-    pub(crate) waker: Mutex<Option<Waker>>,
-    /// In the heap and not cancelled. Read and written only under the
-    /// heap's lock (so Relaxed): it is what lets a cancel know whether
-    /// its entry still takes a slot there.
-    queued: AtomicBool,
-}
-
-impl Entry {
-    pub(crate) fn new(deadline: u64, waker: Waker) -> Entry {
-        Entry {
-            deadline,
-            fired: AtomicBool::new(false),
-            waker: Mutex::new(Some(waker)),
-            queued: AtomicBool::new(false),
-        }
-    }
-
-    /// Marks the entry fired and wakes its task. `fired` is set before the
-    /// waker is taken under the lock, so a poll that stores a new waker
-    /// under the lock then re-checks `fired` never sleeps through it.
-    pub(crate) fn fire(&self) {
-        self.fired.store(true, Release);
-        let waker = self.waker.lock().take();
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-struct Queued {
-    deadline: u64,
-    seq: u64,
-    entry: Arc<Entry>,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.deadline, self.seq) == (o.deadline, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.deadline, self.seq).cmp(&(o.deadline, o.seq))
-    }
-}
-
-const NONE: u64 = u64::MAX;
-
-/// The heap and its count of cancelled entries still in it.
-struct Heap {
-    entries: BinaryHeap<Reverse<Queued>>,
-    cancelled: usize,
-}
-
-/// Cancelled entries tolerated before the heap is compacted: at least
-/// this many, and at least as many as live ones, so a compaction (O(n))
-/// is paid for by n/2 cancellations and the heap never holds more than
-/// twice its live timers (plus this floor).
-const COMPACT_FLOOR: usize = 64;
-
-/// The heap, the clock, and the coarse clock for task ages.
+/// The clock, the timer heaps (one per P, plus one for timers armed off
+/// the workers), and the coarse clock for task ages.
 ///
-/// A dropped `Sleep` cancels its entry: the entry stays in the heap,
-/// counted as cancelled, until it comes due (and is skipped) or until
-/// cancelled entries outnumber live ones, when the heap is rebuilt without
-/// them. A server that wraps each request in a 30 s `timeout` and answers in
-/// 1 ms thus holds about as many entries as requests in flight, not 30 s
-/// worth of them.
+/// Arming goes to the arming thread's own shard, so the hot path (a
+/// request's `timeout`, armed and cancelled on the worker that runs it)
+/// takes a lock no other core touches. Firing looks at every shard's
+/// earliest deadline (one atomic load each) and takes what is due from any
+/// of them, so a P busy in a long poll does not hold its timers back
+/// (Go's `stealWork` runs other Ps' timers too); what is due at once fires
+/// in deadline order across shards.
+///
+/// One parked worker is on timer duty: it sleeps with the next deadline
+/// as its timeout, and an arming thread unparks it when the new deadline
+/// is earlier (`duty.rs`).
 pub(crate) struct Timers {
-    heap: Mutex<Heap>,
-    /// Earliest deadline in the heap, `NONE` if empty.
-    next: AtomicU64,
+    shards: Box<[Shard]>,
+    duty: TimerDuty,
     seq: AtomicU64,
     epoch: std::time::Instant,
     paused: AtomicBool,
@@ -151,13 +86,11 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn new() -> Timers {
+    /// Timers for `workers` Ps.
+    pub(crate) fn new(workers: usize) -> Timers {
         Timers {
-            heap: Mutex::new(Heap {
-                entries: BinaryHeap::new(),
-                cancelled: 0,
-            }),
-            next: AtomicU64::new(NONE),
+            shards: (0..=workers).map(|_| Shard::new()).collect(),
+            duty: TimerDuty::new(),
             seq: AtomicU64::new(0),
             epoch: std::time::Instant::now(),
             paused: AtomicBool::new(false),
@@ -198,67 +131,78 @@ impl Timers {
             .store(self.epoch.elapsed().as_millis() as u64, Relaxed);
     }
 
-    /// Arms `entry`; wakes a worker if it is now the earliest.
+    /// The shard a timer armed on this thread goes to: its P's, or the
+    /// shared one off the workers.
+    pub(crate) fn shard_for(&self, shared: &Shared) -> usize {
+        crate::context::current_p(shared).unwrap_or(self.shards.len() - 1)
+    }
+
+    /// The earliest deadline of all shards, `NONE` if no timer is armed.
+    fn earliest(&self) -> u64 {
+        self.shards.iter().map(Shard::next).min().unwrap_or(NONE)
+    }
+
+    /// Arms `entry` in its shard; wakes a worker if it may otherwise
+    /// sleep past it (the handshake is in `duty.rs`).
     pub(crate) fn register(&self, shared: &Shared, entry: Arc<Entry>) {
         let deadline = entry.deadline;
-        let earlier = {
-            let mut heap = self.heap.lock();
-            let seq = self.seq.fetch_add(1, Relaxed);
-            entry.queued.store(true, Relaxed);
-            heap.entries.push(Reverse(Queued {
-                deadline,
-                seq,
-                entry,
-            }));
-            let earlier = deadline < self.next.load(Relaxed);
-            if earlier {
-                self.next.store(deadline, SeqCst);
-            }
-            earlier
+        let before = if self.duty.is_free() {
+            self.earliest()
+        } else {
+            NONE
         };
-        if earlier {
-            // The worker on duty computed its timeout from the old deadline.
-            match shared.timer_duty.fetch_add(0, SeqCst) {
-                NO_WORKER => shared.notify_parked(),
-                w => shared.ps[w].park.unpark(),
-            }
+        self.shards[entry.shard].push(entry, self.seq.fetch_add(1, Relaxed));
+        match self.duty.after_arm(deadline, before) {
+            Nudge::Nobody => {}
+            Nudge::Worker(w) => shared.ps[w].park.unpark(),
+            Nudge::AnyParked => shared.notify_parked(),
         }
     }
 
-    /// Fires every due timer; returns how many.
-    pub(crate) fn fire_due(&self, _shared: &Shared) -> usize {
+    /// A parking worker tries to take timer duty (see `duty.rs`).
+    pub(crate) fn take_duty(&self, worker: usize) -> bool {
+        self.duty.take(worker)
+    }
+
+    /// The worker on duty woke up.
+    pub(crate) fn release_duty(&self) {
+        self.duty.release();
+    }
+
+    /// The worker on duty computes how long it may sleep: `None` = until
+    /// unparked.
+    pub(crate) fn duty_timeout(&self) -> Option<Duration> {
+        let next = self.duty.publish(|| self.earliest());
+        if self.paused.load(Acquire) || next == NONE {
+            return None;
+        }
+        Some(Duration::from_nanos(next.saturating_sub(self.real_ns())))
+    }
+
+    /// Fires every due timer, from every shard, in deadline order; returns
+    /// how many.
+    pub(crate) fn fire_due(&self) -> usize {
         // Workers call this every 61 ticks and before parking: with no
-        // timer armed, do not pay for a clock read.
-        let next = self.next.load(Acquire);
-        if next == NONE {
-            return 0;
-        }
-        let now = self.now_ns();
-        if next > now {
-            return 0;
-        }
+        // timer due, do not pay for a clock read or a lock.
+        let mut now = None;
         let mut due = Vec::new();
-        {
-            let mut heap = self.heap.lock();
-            while let Some(Reverse(top)) = heap.entries.peek() {
-                if top.deadline > now {
-                    break;
-                }
-                let Some(Reverse(q)) = heap.entries.pop() else {
-                    break;
-                };
-                if q.entry.queued.swap(false, Relaxed) {
-                    due.push(q.entry);
-                } else {
-                    heap.cancelled -= 1;
-                }
+        let mut shards_hit = 0;
+        for shard in self.shards.iter() {
+            let next = shard.next();
+            if next == NONE {
+                continue;
             }
-            let next = heap.entries.peek().map_or(NONE, |Reverse(q)| q.deadline);
-            self.next.store(next, SeqCst);
+            let now = *now.get_or_insert_with(|| self.now_ns());
+            if next <= now && shard.take_due(now, &mut due) > 0 {
+                shards_hit += 1;
+            }
+        }
+        if shards_hit > 1 {
+            due.sort_unstable_by_key(|q| (q.deadline, q.seq));
         }
         let n = due.len();
-        for e in due {
-            e.fire();
+        for q in due {
+            q.entry.fire();
         }
         n
     }
@@ -266,41 +210,18 @@ impl Timers {
     /// A `Sleep` armed with `entry` was dropped before firing: its waker
     /// goes now, and its heap slot is reclaimed by a later compaction.
     pub(crate) fn cancel(&self, entry: &Entry) {
-        let waker = {
-            let mut heap = self.heap.lock();
-            if entry.queued.swap(false, Relaxed) {
-                heap.cancelled += 1;
-                let live = heap.entries.len() - heap.cancelled;
-                if heap.cancelled > COMPACT_FLOOR.max(live) {
-                    heap.entries
-                        .retain(|Reverse(q)| q.entry.queued.load(Relaxed));
-                    heap.cancelled = 0;
-                    let next = heap.entries.peek().map_or(NONE, |Reverse(q)| q.deadline);
-                    self.next.store(next, SeqCst);
-                }
-            }
-            entry.waker.lock().take()
-        };
-        // Dropped outside the heap lock: a waker's drop may run user code.
+        let waker = self.shards[entry.shard].cancel(entry);
+        // Dropped outside the shard's lock: a waker's drop may run user code.
         drop(waker);
     }
 
-    /// Entries in the heap and how many of them are cancelled (tests).
+    /// Entries in all heaps and how many of them are cancelled, and the
+    /// entries per shard (tests).
     #[cfg(test)]
-    pub(crate) fn heap_counts(&self) -> (usize, usize) {
-        let heap = self.heap.lock();
-        (heap.entries.len(), heap.cancelled)
-    }
-
-    /// How long the worker on duty may sleep: `None` = until unparked.
-    pub(crate) fn until_next(&self) -> Option<Duration> {
-        if self.paused.load(Acquire) {
-            return None;
-        }
-        match self.next.load(SeqCst) {
-            NONE => None,
-            d => Some(Duration::from_nanos(d.saturating_sub(self.real_ns()))),
-        }
+    pub(crate) fn heap_counts(&self) -> ((usize, usize), Vec<usize>) {
+        let per: Vec<_> = self.shards.iter().map(Shard::counts).collect();
+        let total = per.iter().fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
+        (total, per.iter().map(|c| c.0).collect())
     }
 
     pub(crate) fn pause(&self) {
@@ -319,16 +240,16 @@ impl Timers {
         );
     }
 
-    pub(crate) fn advance(&self, shared: &Shared, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         self.assert_paused();
         let ns = by.as_nanos() as u64;
         self.frozen_ns.fetch_add(ns, AcqRel);
-        self.fire_due(shared);
+        self.fire_due();
     }
 
-    pub(crate) fn advance_to_next(&self, shared: &Shared) -> bool {
+    pub(crate) fn advance_to_next(&self) -> bool {
         self.assert_paused();
-        let next = self.next.load(Acquire);
+        let next = self.earliest();
         if next == NONE {
             return false;
         }
@@ -339,24 +260,16 @@ impl Timers {
         // may take the timer between the store above and ours: it fired
         // all the same. Reporting "nothing fired" then made callers that
         // count steps wait forever for a step that had already happened.
-        self.fire_due(shared);
+        self.fire_due();
         true
     }
 
     /// Shutdown: drops every armed timer (and its waker).
     pub(crate) fn clear(&self) {
-        let drained: Vec<_> = {
-            let mut heap = self.heap.lock();
-            heap.cancelled = 0;
-            let drained: Vec<_> = heap.entries.drain().collect();
-            // Out of the heap now: a later cancel must not count them.
-            for Reverse(q) in &drained {
-                q.entry.queued.store(false, Relaxed);
-            }
-            drained
-        };
-        self.next.store(NONE, SeqCst);
-        drop(drained);
+        for shard in self.shards.iter() {
+            // Dropped outside the shard's lock.
+            drop(shard.drain());
+        }
     }
 }
 
@@ -367,11 +280,11 @@ mod tests {
     use std::task::Poll;
     use std::time::Duration;
 
-    use super::COMPACT_FLOOR;
+    use super::super::shard::COMPACT_FLOOR;
     use crate::time::{advance, pause, sleep};
 
     fn heap_counts() -> (usize, usize) {
-        crate::context::with_current(|s| s.expect("in a runtime").timers.heap_counts())
+        crate::context::with_current(|s| s.expect("in a runtime").timers.heap_counts().0)
     }
 
     /// Arms a fresh hour-long sleep by polling it once, then drops it.
@@ -413,6 +326,88 @@ mod tests {
                 h.await.unwrap();
             }
             assert_eq!(heap_counts(), (0, 0));
+        });
+    }
+
+    /// A waker that records `id` when woken.
+    fn recorder(id: u64, log: &std::sync::Arc<std::sync::Mutex<Vec<u64>>>) -> std::task::Waker {
+        struct Rec(u64, std::sync::Arc<std::sync::Mutex<Vec<u64>>>);
+        impl std::task::Wake for Rec {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.1.lock().unwrap().push(self.0);
+            }
+        }
+        std::task::Waker::from(std::sync::Arc::new(Rec(id, log.clone())))
+    }
+
+    #[test]
+    fn due_timers_fire_in_deadline_order_across_shards() {
+        use super::super::shard::Entry;
+        let timers = super::Timers::new(2);
+        timers.pause();
+        let base = timers.now_ns();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        // (shard, deadline ns); armed out of order, one per shard and two
+        // in one.
+        let armed = [(0, 30), (1, 10), (2, 20), (0, 5), (2, 40)];
+        let entries: Vec<_> = armed
+            .iter()
+            .enumerate()
+            .map(|(seq, &(shard, deadline))| {
+                let at = base + deadline;
+                let e = crate::sync::Arc::new(Entry::new(at, shard, recorder(deadline, &log)));
+                timers.shards[shard].push(e.clone(), seq as u64);
+                e
+            })
+            .collect();
+        assert_eq!(timers.earliest(), base + 5);
+        timers.advance(Duration::from_nanos(35));
+        assert_eq!(*log.lock().unwrap(), vec![5, 10, 20, 30]);
+        assert_eq!(timers.earliest(), base + 40);
+        assert!(
+            entries
+                .iter()
+                .filter(|e| e.fired.load(std::sync::atomic::Ordering::Acquire))
+                .count()
+                == 4
+        );
+        assert!(timers.advance_to_next());
+        assert_eq!(*log.lock().unwrap(), vec![5, 10, 20, 30, 40]);
+        assert!(!timers.advance_to_next());
+    }
+
+    /// A timer armed on a worker goes to that worker's shard; one armed
+    /// off the workers (here in `block_on`) to the shared last shard.
+    #[test]
+    fn timers_are_armed_in_the_arming_threads_shard() {
+        let rt = crate::Runtime::builder().worker_threads(2).build().unwrap();
+        let per_shard = || rt.handle().shared.timers.heap_counts().1;
+        rt.block_on(async {
+            let mut here = std::pin::pin!(sleep(Duration::from_secs(3600)));
+            poll_fn(|cx| {
+                assert!(here.as_mut().poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+            assert_eq!(per_shard(), vec![0, 0, 1]);
+            let (worker, armed) = crate::spawn(async {
+                let mut s = Box::pin(sleep(Duration::from_secs(3600)));
+                poll_fn(|cx| {
+                    assert!(s.as_mut().poll(cx).is_pending());
+                    Poll::Ready(())
+                })
+                .await;
+                let worker = crate::context::with_current(|c| {
+                    crate::context::current_p(c.expect("on a worker")).expect("a P")
+                });
+                (worker, s)
+            })
+            .await
+            .unwrap();
+            let mut want = vec![0, 0, 1];
+            want[worker] = 1;
+            assert_eq!(per_shard(), want);
+            drop(armed);
         });
     }
 }

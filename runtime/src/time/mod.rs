@@ -20,6 +20,8 @@
 //! ```
 
 mod clock;
+pub(crate) mod duty;
+pub(crate) mod shard;
 mod sleep;
 
 pub use clock::Instant;
@@ -57,7 +59,7 @@ pub fn resume() {
 /// # Panics
 /// Outside a runtime, or if the clock is not paused.
 pub fn advance(by: std::time::Duration) {
-    with_timers("advance", |s| s.timers.advance(s, by));
+    with_timers("advance", |s| s.timers.advance(by));
 }
 
 /// Moves the paused clock to the next timer's deadline and fires it (a
@@ -67,5 +69,5 @@ pub fn advance(by: std::time::Duration) {
 /// # Panics
 /// Outside a runtime, or if the clock is not paused.
 pub fn advance_to_next() -> bool {
-    with_timers("advance_to_next", |s| s.timers.advance_to_next(s))
+    with_timers("advance_to_next", |s| s.timers.advance_to_next())
 }

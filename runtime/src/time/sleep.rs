@@ -81,7 +81,8 @@ impl Future for Sleep {
         }
         match &armed.entry {
             None => {
-                let entry = Arc::new(Entry::new(armed.deadline_ns, cx.waker().clone()));
+                let shard = armed.shared.timers.shard_for(&armed.shared);
+                let entry = Arc::new(Entry::new(armed.deadline_ns, shard, cx.waker().clone()));
                 armed.entry = Some(entry.clone());
                 armed.shared.timers.register(&armed.shared, entry);
                 Poll::Pending
