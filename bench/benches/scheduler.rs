@@ -102,6 +102,17 @@ fn scheduler(c: &mut Criterion) {
     });
     g.finish();
 
+    let mut g = group(
+        c,
+        "timeout_churn",
+        sched_shapes::NUM_TIMEOUT_TASKS * sched_shapes::TIMEOUTS_PER_TASK,
+    );
+    g.bench_function("goro", |b| b.iter(|| goro_shapes::timeout_churn(&goro_rt)));
+    g.bench_function("tokio", |b| {
+        b.iter(|| tokio_shapes::timeout_churn(&tokio_rt))
+    });
+    g.finish();
+
     let mut g = group(c, "chained_spawn", sched_shapes::CHAIN_DEPTH);
     g.bench_function("goro", |b| b.iter(|| goro_shapes::chained_spawn(&goro_rt)));
     g.bench_function("tokio", |b| {

@@ -50,6 +50,13 @@ pub async fn yield_now() {
     goro::yield_now().await
 }
 
+/// A yield under a 30 s timeout that never elapses: arms and cancels one
+/// timer.
+pub async fn yield_under_timeout() {
+    let r = goro::time::timeout(std::time::Duration::from_secs(30), goro::yield_now()).await;
+    assert!(r.is_ok());
+}
+
 pub fn oneshot<T>() -> (OneshotTx<T>, OneshotRx<T>) {
     goro::chan::oneshot::channel()
 }

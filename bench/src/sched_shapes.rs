@@ -4,7 +4,8 @@
 //! each shape on `adapter::Runtime` and return the number of operations
 //! done. An adapter is a module with the same function names over its
 //! runtime: `new`, `block_on`, `spawn` (from inside a task), `spawn_remote`
-//! (from a thread outside the runtime), `join`, `yield_now`, `oneshot` /
+//! (from a thread outside the runtime), `join`, `yield_now`,
+//! `yield_under_timeout`, `oneshot` /
 //! `oneshot_send` / `oneshot_recv`, `bounded` / `send` / `recv`, and
 //! `notify_new` / `notified` / `notify_waiters`. See [`crate::sched_tokio`].
 //!
@@ -27,6 +28,10 @@ pub const NUM_PINGS: u64 = 1_000;
 pub const NUM_ROUND_TRIPS: u64 = 1_000;
 /// Depth of `chained_spawn`.
 pub const CHAIN_DEPTH: u64 = 1_000;
+/// Tasks in `timeout_churn`.
+pub const NUM_TIMEOUT_TASKS: u64 = 64;
+/// Timed-out-never yields per task in `timeout_churn`.
+pub const TIMEOUTS_PER_TASK: u64 = 200;
 /// Idle tasks in the memory-per-task shape.
 pub const NUM_IDLE_TASKS: u64 = 100_000;
 
@@ -145,6 +150,27 @@ macro_rules! sched_shapes {
             });
             stop.store(true, Relaxed);
             NUM_SPAWN_BUSY2
+        }
+
+        /// 64 tasks × 200 yields, each under a 30 s `timeout`: every
+        /// iteration arms a timer and cancels it (a server's per-request
+        /// deadline). Returns the number of timeouts.
+        pub fn timeout_churn(rt: &Runtime) -> u64 {
+            adapter::block_on(rt, async {
+                let handles: Vec<_> = (0..NUM_TIMEOUT_TASKS)
+                    .map(|_| {
+                        adapter::spawn(async {
+                            for _ in 0..TIMEOUTS_PER_TASK {
+                                adapter::yield_under_timeout().await;
+                            }
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    adapter::join(h).await;
+                }
+            });
+            NUM_TIMEOUT_TASKS * TIMEOUTS_PER_TASK
         }
 
         /// 200 tasks × 1 000 yields; returns the number of yields.

@@ -51,6 +51,14 @@ pub async fn yield_now() {
     tokio::task::yield_now().await
 }
 
+/// A yield under a 30 s timeout that never elapses: arms and cancels one
+/// timer.
+pub async fn yield_under_timeout() {
+    let r =
+        tokio::time::timeout(std::time::Duration::from_secs(30), tokio::task::yield_now()).await;
+    assert!(r.is_ok());
+}
+
 pub fn oneshot<T>() -> (OneshotTx<T>, OneshotRx<T>) {
     tokio::sync::oneshot::channel()
 }

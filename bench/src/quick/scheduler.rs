@@ -72,6 +72,12 @@ pub fn tables(live_bytes: fn() -> u64) -> Vec<Table> {
             Some(Box::new(|| sched_std::ping_pong_serial(200))),
         ),
         (
+            "timeout_churn",
+            Box::new(|| goro_shapes::timeout_churn(&goro_rt)),
+            Box::new(|| tokio_shapes::timeout_churn(&tokio_rt)),
+            None,
+        ),
+        (
             "chained_spawn",
             Box::new(|| goro_shapes::chained_spawn(&goro_rt)),
             Box::new(|| tokio_shapes::chained_spawn(&tokio_rt)),
@@ -142,7 +148,9 @@ pub fn tables(live_bytes: fn() -> u64) -> Vec<Table> {
         notes: vec![
             format!(
                 "Median of {ROUNDS} rounds; contenders alternate within each round. \
-                 An op is one task (spawn shapes), one yield, one ping-pong pair or one round trip."
+                 An op is one task (spawn shapes), one yield, one ping-pong pair, one round trip, \
+                 or one timeout armed and cancelled (timeout_churn: 64 tasks yielding under 30 s \
+                 timeouts; no target, it shows the per-P timer heaps)."
             ),
             "std threads: spawn shapes = OS thread spawn+join; remote_idle = a 2-thread \
              Mutex<mpsc::Receiver> pool; yield_many = sched_yield on 200 threads; \
