@@ -1,7 +1,9 @@
 //! Criterion benches of HPACK: goro-http2 against the `hpack` crate (h2's
 //! HPACK module is private), ns per header block, on the quick report's
 //! workload (`bench/src/quick/http2.rs`, included here so both measure the
-//! same thing).
+//! same thing). Group `request_decode`: a header block to an
+//! `http::Request`, with its allocations per request
+//! (`bench/src/request_decode.rs`).
 //!
 //! Whole servers are not criterion material (the server is another
 //! process); `GORO_H2LOAD=1` prints the h2load tables (`h2load::tables`:
@@ -23,6 +25,14 @@ use goro_bench::quick::{Cell, Contender, Row, Table, alternate};
 #[path = "../src/quick/http2.rs"]
 #[allow(dead_code)]
 mod workload;
+
+#[path = "../src/request_decode.rs"]
+mod request_decode;
+
+// Counts allocating calls for `request_decode`'s table; a relaxed atomic
+// add per allocation, the same for every contender.
+#[global_allocator]
+static ALLOC: request_decode::CountingCalls = request_decode::CountingCalls;
 
 use workload::{
     BLOCKS, goro_decode, goro_encode, goro_wire, hpack_decode, hpack_encode, request_lists,
@@ -64,5 +74,46 @@ fn hpack(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, hpack);
+/// Header block → `http::Request`: the field-list variants and the whole
+/// core (see `bench/src/request_decode.rs`), ns per request; first the
+/// allocating calls per request of each.
+fn request_decode(c: &mut Criterion) {
+    use request_decode::{BLOCKS, Decode, Variant, allocs, blocks, run, shapes};
+    println!(
+        "allocating calls per request: first of a connection / mean of the other {}",
+        BLOCKS - 1
+    );
+    let mut g = c.benchmark_group("request_decode");
+    g.throughput(Throughput::Elements(BLOCKS as u64));
+    for (shape, fields) in shapes() {
+        let wire = blocks(fields);
+        let frames = Decode::frames(&wire);
+        // Medians of alternating rounds as well: on a loaded machine the
+        // criterion runs, one after the other, differ by ±20 %.
+        let (w, fr) = (&wire, &frames);
+        let mut contenders: Vec<Contender<'_>> = Variant::ALL
+            .iter()
+            .map(|&v| Contender {
+                name: v.name(),
+                run: Box::new(move || run(v, w, fr)),
+            })
+            .collect();
+        let medians = alternate(&mut contenders, 301);
+        for (v, ns) in Variant::ALL.into_iter().zip(medians) {
+            let (first, rest) = allocs(v, &wire, &frames);
+            println!(
+                "  {shape}/{}: {first} / {rest:.2} allocs, {ns:.0} ns per request (median of 301 alternating rounds)",
+                v.name()
+            );
+        }
+        for v in Variant::ALL {
+            g.bench_function(format!("{shape}/{}", v.name()), |b| {
+                b.iter(|| run(v, &wire, &frames))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, hpack, request_decode);
 criterion_main!(benches);

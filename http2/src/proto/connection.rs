@@ -143,6 +143,10 @@ pub struct Connection {
     pub(super) idle_touched: bool,
     pub(super) peer_goaway: bool,
     pub(super) block: Option<PartialBlock>,
+    /// The decoded fields of the header block at hand: one list per
+    /// connection, emptied into each request's `HeaderMap`, so a request
+    /// costs no list allocation (docs/http2.md, "Per-request allocations").
+    fields: Vec<hpack::Header>,
     pending_accept_resets: usize,
     local_error_resets: usize,
     empty_frames: u32,
@@ -195,6 +199,9 @@ impl Connection {
             idle_touched: false,
             peer_goaway: false,
             block: None,
+            // Room for a typical request (pseudo-headers plus a dozen
+            // fields), so the common block never regrows it.
+            fields: Vec::with_capacity(16),
             pending_accept_resets: 0,
             local_error_resets: 0,
             empty_frames: 0,
@@ -430,9 +437,11 @@ impl Connection {
             priority,
             ..
         } = block;
-        // Sized for a typical request (pseudo-headers plus a few fields), so
-        // the common block decodes without regrowing the vector.
-        let mut fields = Vec::with_capacity(16);
+        // The connection's list, taken for this block and put back empty
+        // by the paths that build a request or trailers (the rare paths
+        // that return early drop it, and the next block allocates anew).
+        let mut fields = std::mem::take(&mut self.fields);
+        fields.clear();
         let limit = self.cfg.max_header_list_size as usize;
         let outcome = self
             .decoder
@@ -443,7 +452,9 @@ impl Connection {
         }
         let id = stream.0;
         if self.streams.contains_key(&id) {
-            return self.on_trailers(stream, fields, end_stream, outcome.oversized);
+            let done = self.on_trailers(stream, fields.drain(..), end_stream, outcome.oversized);
+            self.fields = fields;
+            return done;
         }
         if id <= self.last_peer_stream {
             return match self.closed_kind(id) {
@@ -469,8 +480,9 @@ impl Connection {
             self.reject_oversized(stream, end_stream);
             return Ok(());
         }
-        let head = headers::request(fields)
-            .map_err(|_| ProtoError::Stream(stream, Reason::PROTOCOL_ERROR))?;
+        let head = headers::request_head(fields.drain(..));
+        self.fields = fields;
+        let head = head.map_err(|_| ProtoError::Stream(stream, Reason::PROTOCOL_ERROR))?;
         if end_stream && head.content_length.is_some_and(|n| n != 0) {
             return Err(ProtoError::Stream(stream, Reason::PROTOCOL_ERROR));
         }
@@ -520,7 +532,7 @@ impl Connection {
     fn on_trailers(
         &mut self,
         stream: StreamId,
-        fields: Vec<hpack::Header>,
+        fields: impl Iterator<Item = hpack::Header>,
         end_stream: bool,
         oversized: bool,
     ) -> Result<(), ProtoError> {

@@ -29,8 +29,11 @@ pub enum Malformed {
 }
 
 /// A request head and its declared body length.
+#[derive(Debug)]
 pub struct RequestHead {
+    /// Method, URI (scheme, authority, path) and the regular fields.
     pub request: Request<()>,
+    /// The `content-length` field, checked to be one number.
     pub content_length: Option<u64>,
 }
 
@@ -99,10 +102,30 @@ fn content_length(map: &HeaderMap) -> Result<Option<u64>, Malformed> {
     Ok(found)
 }
 
-/// Builds a request from a complete, decoded header block.
-pub fn request(fields: Vec<Header>) -> Result<RequestHead, Malformed> {
+/// Builds a request from a complete, decoded header block, as the
+/// connection does for every request: §8.2 field rules, §8.3 pseudo-header
+/// rules, the URI, `content-length`, and cookie crumbs joined (§8.2.3).
+/// The fields are taken by value, so the decoder's `Bytes` become the
+/// request's values without a copy.
+///
+/// ```
+/// use bytes::Bytes;
+/// use goro_http2::hpack::Header;
+/// let field = |n: &'static str, v: &'static str| Header {
+///     name: Bytes::from_static(n.as_bytes()),
+///     value: Bytes::from_static(v.as_bytes()),
+///     sensitive: false,
+/// };
+/// let fields = [field(":method", "GET"), field(":scheme", "http"), field(":path", "/a"),
+///     field(":authority", "example.com"), field("accept", "*/*")];
+/// let head = goro_http2::proto::request_head(fields).unwrap();
+/// assert_eq!(head.request.uri(), "http://example.com/a");
+/// assert_eq!(head.request.headers()["accept"], "*/*");
+/// ```
+pub fn request_head(fields: impl IntoIterator<Item = Header>) -> Result<RequestHead, Malformed> {
+    let fields = fields.into_iter();
     let (mut method, mut scheme, mut authority, mut path) = (None, None, None, None);
-    let mut map = HeaderMap::with_capacity(fields.len());
+    let mut map = HeaderMap::with_capacity(fields.size_hint().0);
     let mut regular_seen = false;
     for h in fields {
         if h.name.first() == Some(&b':') {
@@ -197,8 +220,9 @@ fn join_cookies(map: &mut HeaderMap) {
 }
 
 /// Builds a trailer section (§8.1): regular fields only.
-pub fn trailers(fields: Vec<Header>) -> Result<HeaderMap, Malformed> {
-    let mut map = HeaderMap::with_capacity(fields.len());
+pub fn trailers(fields: impl IntoIterator<Item = Header>) -> Result<HeaderMap, Malformed> {
+    let fields = fields.into_iter();
+    let mut map = HeaderMap::with_capacity(fields.size_hint().0);
     for h in fields {
         if h.name.first() == Some(&b':') {
             return Err(Malformed::BadPseudo);

@@ -14,7 +14,7 @@ mod stream;
 mod upgrade;
 
 pub use connection::{Connection, Event, PREFACE};
-pub use headers::Malformed;
+pub use headers::{Malformed, RequestHead, request_head};
 pub use send::SendError;
 pub use upgrade::{
     Handshake, MAX_UPGRADE_BODY, Refusal, RefuseReason, SWITCHING_PROTOCOLS, Sniffed,

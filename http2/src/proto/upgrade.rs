@@ -256,7 +256,7 @@ impl Handshake {
     }
 
     fn upgraded(&mut self, p: Pending, body: Bytes) -> Result<Connection, RefuseReason> {
-        let head = headers::request(p.fields).map_err(|_| RefuseReason::Malformed)?;
+        let head = headers::request_head(p.fields).map_err(|_| RefuseReason::Malformed)?;
         let mut conn = Connection::new(self.cfg.clone(), self.now);
         conn.apply_settings(p.settings)
             .map_err(|_| RefuseReason::BadSettings)?;
