@@ -4,16 +4,19 @@
 //! `block_in_place` is Go's `entersyscallblock` → `handoffp`: the thread
 //! gives up its P (run queue and runnext included) and a pool thread starts
 //! running that P's loop, while this thread runs the blocking closure. When
-//! the closure returns, the thread finishes the current poll without a P
-//! (its wakes go to the global queue) and then leaves the worker loop: the P
-//! stays with the thread that took it. Go's `exitsyscall` would try to take
-//! a P back; here the pool thread simply keeps it.
+//! the closure returns before the pool thread has started the P (a short
+//! blocking call), the thread takes its P back and carries on as its worker
+//! (Go's `exitsyscall` fast path): whoever clears the P's `handoff` flag
+//! first owns it. Otherwise the thread finishes the current poll without a
+//! P (its wakes go to the global queue) and then leaves the worker loop: the
+//! P stays with the thread that took it.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::context;
 use crate::sched::{self, Shared};
+use crate::sync::atomic::Ordering::{AcqRel, Release};
 use crate::sync::{Arc, Condvar, Mutex};
 use crate::task::{JoinHandle, Notified};
 
@@ -113,7 +116,11 @@ impl Pool {
 fn cancel_job(shared: &Shared, job: Job) {
     match job {
         Job::Task(t) => t.shutdown(),
-        Job::Worker(i) => sched::drain_p(&shared.ps[i]),
+        Job::Worker(i) => {
+            if shared.ps[i].handoff.swap(false, AcqRel) {
+                sched::drain_p(&shared.ps[i]);
+            }
+        }
     }
 }
 
@@ -129,7 +136,13 @@ fn pool_thread(shared: Arc<Shared>) {
                         let _enter = context::enter(&shared, None);
                         t.run();
                     }
-                    Job::Worker(i) => sched::worker::run(shared.clone(), i),
+                    Job::Worker(i) => {
+                        // The `block_in_place` thread may have taken its P
+                        // back already.
+                        if shared.ps[i].handoff.swap(false, AcqRel) {
+                            sched::worker::run(shared.clone(), i);
+                        }
+                    }
                 }
                 s = pool.state.lock();
                 continue;
@@ -232,13 +245,21 @@ impl<F: FnOnce() -> R, R> std::future::Future for BlockingTask<F> {
 /// assert_eq!(v, 5);
 /// ```
 pub fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
-    context::with_current(|s| {
-        if let Some(shared) = s {
-            if let Some(p) = context::current_p(shared) {
-                context::release_p();
-                shared.blocking.submit(shared, Job::Worker(p));
-            }
-        }
+    let handed = context::with_current(|s| {
+        let shared = s?;
+        let p = context::current_p(shared)?;
+        context::release_p();
+        // Before the job is queued: the pool thread clears it to take the P.
+        shared.ps[p].handoff.store(true, Release);
+        shared.blocking.submit(shared, Job::Worker(p));
+        Some((shared.clone(), p))
     });
-    f()
+    let out = f();
+    if let Some((shared, p)) = handed {
+        if shared.ps[p].handoff.swap(false, AcqRel) {
+            // The pool thread has not started the P: take it back.
+            context::reacquire_p(p);
+        }
+    }
+    out
 }

@@ -64,6 +64,12 @@ pub(crate) fn current_p(shared: &Shared) -> Option<usize> {
     })
 }
 
+/// Takes P `p` back after a `block_in_place` whose hand-off had not started
+/// (the thread is still inside that worker's loop and its `enter` guard).
+pub(crate) fn reacquire_p(p: usize) {
+    P.with(|c| c.set(p));
+}
+
 /// The P this thread holds, whatever the runtime.
 pub(crate) fn raw_p() -> Option<usize> {
     let p = P.with(|c| c.get());

@@ -57,7 +57,8 @@ pub(crate) fn bump(counter: &AtomicU64, by: u64) {
 ///
 /// The `Cell`-like fields (`tick`, `rng`, `streak`, `searching`) are
 /// owner-only: touched only by the thread holding the P (`context.rs`), and
-/// a P changes hands only across a thread spawn, which orders the accesses.
+/// a P changes hands only through the blocking pool's queue and the
+/// `handoff` flag's AcqRel swap, which order the accesses.
 pub(crate) struct P {
     pub(crate) run_queue: Local<Notified>,
     pub(crate) runnext: AtomicPtr<Header>,
@@ -65,6 +66,10 @@ pub(crate) struct P {
     pub(crate) cells: crate::task::CellCache,
     pub(crate) park: crate::io::park::IoPark,
     pub(crate) counters: Counters,
+    /// A `block_in_place` hand-off of this P is queued and not started:
+    /// the pool thread and the thread that handed it off race to clear it,
+    /// and the winner owns the P (`blocking.rs`).
+    pub(crate) handoff: AtomicBool,
     /// Spawn location of the task being polled; null between polls (sysmon
     /// reads it).
     pub(crate) polling: AtomicPtr<Location<'static>>,
@@ -96,6 +101,7 @@ impl P {
             runnext: AtomicPtr::new(ptr::null_mut()),
             park: crate::io::park::IoPark::new(),
             counters: Counters::default(),
+            handoff: AtomicBool::new(false),
             polling: AtomicPtr::new(ptr::null_mut()),
             tick: AtomicU64::new(0),
             rng: AtomicU64::new(seed | 1),
