@@ -4,7 +4,8 @@
 //! field) is checked *while* decoding, field by field: once it passes the
 //! caller's limit no more fields are handed out, but the block is still
 //! decoded to its end so that the dynamic table stays in step with the peer's
-//! encoder (the table itself is bounded by the size we advertised). That is
+//! encoder (the table itself is bounded by the size we advertised, and so
+//! is its heap: it copies what it keeps rather than pin the block). That is
 //! the defence against the HPACK bomb: a tiny wire reference to a large table
 //! entry, repeated, costs a lookup and a counter, never memory.
 
@@ -13,7 +14,7 @@ use bytes::Bytes;
 use super::Header;
 use super::huffman::{self, HuffmanError};
 use super::int::decode_int;
-use super::table::{DynamicTable, ENTRY_OVERHEAD, STATIC};
+use super::table::{DynamicTable, ENTRY_OVERHEAD, Entry, KEEP_FACTOR, STATIC};
 
 /// Why a header block could not be decoded. Every variant is a
 /// COMPRESSION_ERROR at the HTTP/2 layer (RFC 9113 §4.3).
@@ -129,14 +130,17 @@ impl Decoder {
                     (4, false, first & 0x10 != 0)
                 };
                 let index = decode_int(buf, &mut pos, prefix)?;
-                let name = if index == 0 {
-                    read_string(block, &mut pos)?
-                } else {
-                    self.entry(index)?.0
+                let (name, name_from) = match index {
+                    0 => read_string(block, &mut pos)?,
+                    1..=61 => (self.entry(index)?.0, Backing::Own(0)),
+                    _ => {
+                        let e = self.dynamic(index)?;
+                        (e.name.clone(), Backing::Own(e.name_pins))
+                    }
                 };
-                let value = read_string(block, &mut pos)?;
+                let (value, value_from) = read_string(block, &mut pos)?;
                 if incremental {
-                    self.table.insert(name.clone(), value.clone());
+                    self.insert(block.len(), (&name, name_from), (&value, value_from));
                 }
                 Header {
                     name,
@@ -157,6 +161,33 @@ impl Decoder {
         Ok(out)
     }
 
+    /// Inserts a literal with incremental indexing. The header may keep
+    /// slices of the block (it lives as long as its request); the table
+    /// keeps them only if they pin at most `KEEP_FACTOR` times the entry's
+    /// size, and copies them otherwise (table.rs, "Memory"). Clients
+    /// Huffman-code most strings, whose buffers are about 1.3 times their
+    /// length, so the usual insertion copies nothing.
+    fn insert(&mut self, block_len: usize, name: (&Bytes, Backing), value: (&Bytes, Backing)) {
+        let pinned = match (name.1, value.1) {
+            (Backing::Block, Backing::Block) => block_len,
+            (Backing::Block, Backing::Own(n)) | (Backing::Own(n), Backing::Block) => {
+                block_len.saturating_add(n)
+            }
+            (Backing::Own(n), Backing::Own(v)) => n.saturating_add(v),
+        };
+        let name_pins = match name.1 {
+            Backing::Block => block_len,
+            Backing::Own(n) => n,
+        };
+        let size = name.0.len() + value.0.len() + ENTRY_OVERHEAD;
+        if pinned <= KEEP_FACTOR * size {
+            self.table
+                .insert_kept(name.0.clone(), value.0.clone(), name_pins);
+        } else {
+            self.table.insert(name.0, value.0);
+        }
+    }
+
     fn entry(&self, index: usize) -> Result<(Bytes, Bytes), DecodeError> {
         match index {
             0 => Err(DecodeError::InvalidIndex),
@@ -167,17 +198,30 @@ impl Decoder {
                     Bytes::from_static(v.as_bytes()),
                 ))
             }
-            _ => self
-                .table
-                .get(index - 62)
-                .cloned()
-                .ok_or(DecodeError::InvalidIndex),
+            _ => {
+                let e = self.dynamic(index)?;
+                Ok((e.name.clone(), e.value.clone()))
+            }
         }
+    }
+
+    fn dynamic(&self, index: usize) -> Result<&Entry, DecodeError> {
+        self.table.get(index - 62).ok_or(DecodeError::InvalidIndex)
     }
 }
 
+/// What heap a decoded string keeps alive.
+#[derive(Debug, Clone, Copy)]
+enum Backing {
+    /// A slice of the header block: the whole block.
+    Block,
+    /// This many octets outside the block: a Huffman buffer's capacity, a
+    /// dynamic entry's `name_pins`, 0 for the static table.
+    Own(usize),
+}
+
 /// Reads a string literal (§5.2), zero-copy when it is not Huffman-coded.
-fn read_string(block: &Bytes, pos: &mut usize) -> Result<Bytes, DecodeError> {
+fn read_string(block: &Bytes, pos: &mut usize) -> Result<(Bytes, Backing), DecodeError> {
     let buf = block.as_ref();
     let huffman = buf.get(*pos).ok_or(DecodeError::Truncated)? & 0x80 != 0;
     let len = decode_int(buf, pos, 7)?;
@@ -190,9 +234,10 @@ fn read_string(block: &Bytes, pos: &mut usize) -> Result<Bytes, DecodeError> {
         // Huffman codes are at least 5 bits, so the output is at most 8/5 of the input.
         let mut out = Vec::with_capacity(len * 8 / 5 + 1);
         huffman::decode(raw, &mut out).map_err(DecodeError::Huffman)?;
-        Bytes::from(out)
+        let capacity = out.capacity();
+        (Bytes::from(out), Backing::Own(capacity))
     } else {
-        block.slice(*pos..end)
+        (block.slice(*pos..end), Backing::Block)
     };
     *pos = end;
     Ok(s)

@@ -109,10 +109,7 @@ impl Encoder {
         }
         encode_string(value, dst);
         if index_it {
-            self.table.insert(
-                bytes::Bytes::copy_from_slice(name),
-                bytes::Bytes::copy_from_slice(value),
-            );
+            self.table.insert(name, value);
         }
     }
 }

@@ -4,13 +4,28 @@
 //! newest entry first. An entry's size is `name.len() + value.len() + 32`
 //! (§4.1); inserting evicts the oldest entries until the new one fits, and an
 //! entry larger than the whole table empties it and is not stored (§4.4).
+//!
+//! Memory: the heap an entry keeps alive is bounded by its size. A decoded
+//! string is a slice of its header block (or a Huffman buffer with up to 6x
+//! slack), so an entry that kept it would keep the whole block alive: with a
+//! 4096-octet table and 64 KiB blocks a peer could pin ~5.5 MB per
+//! connection, one small indexed field per block. So an entry either keeps
+//! its strings ([`DynamicTable::insert_kept`], when the caller checked they
+//! keep alive at most [`KEEP_FACTOR`] times the entry's size) or owns a copy
+//! of them, back to back in one exact allocation ([`DynamicTable::insert`]).
+//! The heap a full table holds is then at most `KEEP_FACTOR` times its §4.1
+//! size, plus per entry a list slot and the allocations' shared headers.
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Per-entry overhead counted by §4.1.
 pub const ENTRY_OVERHEAD: usize = 32;
+
+/// How much heap, per octet of §4.1 size, an entry may keep alive without
+/// being copied (see the module header).
+pub const KEEP_FACTOR: usize = 2;
 
 /// RFC 7541 Appendix A, index 1 first.
 pub static STATIC: [(&str, &str); 61] = [
@@ -102,10 +117,49 @@ fn static_regular(name: &[u8]) -> Option<usize> {
         .map(|p| p + 15)
 }
 
+/// One entry: its name and value, either the decoded strings themselves or
+/// slices of one allocation of their own.
+#[derive(Debug)]
+pub struct Entry {
+    /// Field name.
+    pub name: Bytes,
+    /// Field value.
+    pub value: Bytes,
+    /// Heap octets that `name` keeps alive, counted as the decoder counted
+    /// them (`name.len() + value.len()` for a copy): what a new entry that
+    /// indexes this name inherits.
+    pub name_pins: usize,
+}
+
+impl Entry {
+    /// Copies `name` and `value` back to back into one exact allocation.
+    /// Splitting a `BytesMut` gives both halves the shared form at once, so
+    /// later references to the entry only count references (a slice of a
+    /// `Bytes` made from a `Vec` would allocate its shared header on the
+    /// first reference, that is, on the request that first indexes it).
+    fn copy(name: &[u8], value: &[u8]) -> Entry {
+        let mut bytes = BytesMut::with_capacity(name.len() + value.len());
+        bytes.extend_from_slice(name);
+        bytes.extend_from_slice(value);
+        let name_pins = bytes.len();
+        let name = bytes.split_to(name.len()).freeze();
+        Entry {
+            name,
+            value: bytes.freeze(),
+            name_pins,
+        }
+    }
+
+    /// §4.1 size.
+    fn size(&self) -> usize {
+        self.name.len() + self.value.len() + ENTRY_OVERHEAD
+    }
+}
+
 /// The dynamic table.
 #[derive(Debug)]
 pub struct DynamicTable {
-    entries: VecDeque<(Bytes, Bytes)>,
+    entries: VecDeque<Entry>,
     size: usize,
     max_size: usize,
 }
@@ -137,7 +191,7 @@ impl DynamicTable {
     }
 
     /// Entry at dynamic index `i` (0 = newest).
-    pub fn get(&self, i: usize) -> Option<&(Bytes, Bytes)> {
+    pub fn get(&self, i: usize) -> Option<&Entry> {
         self.entries.get(i)
     }
 
@@ -147,34 +201,56 @@ impl DynamicTable {
         self.evict_to(max_size);
     }
 
-    /// Inserts a new entry (§4.4).
-    pub fn insert(&mut self, name: Bytes, value: Bytes) {
-        let size = name.len() + value.len() + ENTRY_OVERHEAD;
+    /// Inserts a new entry (§4.4), copying `name` and `value` into one
+    /// allocation of their own (see the module header for why).
+    pub fn insert(&mut self, name: &[u8], value: &[u8]) {
+        if self.make_room(name.len() + value.len() + ENTRY_OVERHEAD) {
+            self.entries.push_front(Entry::copy(name, value));
+        }
+    }
+
+    /// Inserts a new entry (§4.4) that keeps `name` and `value` as they
+    /// are. The caller checked that the heap they keep alive is at most
+    /// [`KEEP_FACTOR`] times the entry's size; `name_pins` is the part of it
+    /// that `name` keeps alive.
+    pub fn insert_kept(&mut self, name: Bytes, value: Bytes, name_pins: usize) {
+        if self.make_room(name.len() + value.len() + ENTRY_OVERHEAD) {
+            self.entries.push_front(Entry {
+                name,
+                value,
+                name_pins,
+            });
+        }
+    }
+
+    /// Evicts for an entry of `size` and counts it in; false (and the table
+    /// emptied) if it does not fit at all.
+    fn make_room(&mut self, size: usize) -> bool {
         if size > self.max_size {
             self.entries.clear();
             self.size = 0;
-            return;
+            return false;
         }
         self.evict_to(self.max_size - size);
         self.size += size;
-        self.entries.push_front((name, value));
+        true
     }
 
     fn evict_to(&mut self, target: usize) {
         while self.size > target {
-            let Some((n, v)) = self.entries.pop_back() else {
+            let Some(e) = self.entries.pop_back() else {
                 break;
             };
-            self.size -= n.len() + v.len() + ENTRY_OVERHEAD;
+            self.size -= e.size();
         }
     }
 
     /// Finds an entry: `(dynamic index, value matched too)`.
     pub fn find(&self, name: &[u8], value: &[u8]) -> Option<(usize, bool)> {
         let mut name_hit = None;
-        for (i, (n, v)) in self.entries.iter().enumerate() {
-            if n.as_ref() == name {
-                if v.as_ref() == value {
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.name == name {
+                if e.value == value {
                     return Some((i, true));
                 }
                 name_hit.get_or_insert(i);
@@ -200,15 +276,15 @@ mod tests {
     #[test]
     fn eviction_and_oversized_entries() {
         let mut t = DynamicTable::new(100);
-        t.insert(Bytes::from_static(b"aaaa"), Bytes::from_static(b"bbbb")); // 40
-        t.insert(Bytes::from_static(b"cccc"), Bytes::from_static(b"dddd")); // 80
+        t.insert(b"aaaa", b"bbbb"); // 40
+        t.insert(b"cccc", b"dddd"); // 80
         assert_eq!((t.len(), t.size()), (2, 80));
-        t.insert(Bytes::from_static(b"eeee"), Bytes::from_static(b"ffff")); // evicts aaaa
+        t.insert(b"eeee", b"ffff"); // evicts aaaa
         assert_eq!((t.len(), t.size()), (2, 80));
-        assert_eq!(t.get(1).unwrap().0.as_ref(), b"cccc");
-        t.insert(Bytes::from(vec![b'x'; 80]), Bytes::new()); // 112 > 100: empties
+        assert_eq!(t.get(1).unwrap().name.as_ref(), b"cccc");
+        t.insert(&[b'x'; 80], b""); // 112 > 100: empties
         assert_eq!((t.len(), t.size()), (0, 0));
-        t.insert(Bytes::from_static(b"a"), Bytes::from_static(b"b"));
+        t.insert(b"a", b"b");
         t.set_max_size(0);
         assert_eq!(t.len(), 0);
     }
