@@ -70,7 +70,7 @@ fn arm<D: DutyApi>(duty: &D, shard: &TimerShard, park: &CondvarPark, deadline: u
     } else {
         NO_DEADLINE
     };
-    shard.push(entry(deadline), 1);
+    shard.push(entry(deadline));
     match duty.after_arm(deadline, before) {
         Nudge::Nobody => {}
         // One worker: either way it is the one to wake.
@@ -90,7 +90,7 @@ fn scenario<D: DutyApi + Default>() {
     let park = ManuallyDrop::new(Arc::new(CondvarPark::new()));
     // An earlier duty slept until 3; that timer has fired since, so the
     // shard is empty and `until` still says 3.
-    shard.push(entry(3), 0);
+    shard.push(entry(3));
     worker_cycle(&**duty, &shard, &park);
     let mut fired = Vec::new();
     assert_eq!(shard.take_due(3, &mut fired), 1);

@@ -78,7 +78,6 @@ impl Sub<Instant> for Instant {
 pub(crate) struct Timers {
     shards: Box<[Shard]>,
     duty: TimerDuty,
-    seq: AtomicU64,
     epoch: std::time::Instant,
     paused: AtomicBool,
     frozen_ns: AtomicU64,
@@ -91,7 +90,6 @@ impl Timers {
         Timers {
             shards: (0..=workers).map(|_| Shard::new()).collect(),
             duty: TimerDuty::new(),
-            seq: AtomicU64::new(0),
             epoch: std::time::Instant::now(),
             paused: AtomicBool::new(false),
             frozen_ns: AtomicU64::new(0),
@@ -146,12 +144,19 @@ impl Timers {
     /// sleep past it (the handshake is in `duty.rs`).
     pub(crate) fn register(&self, shared: &Shared, entry: Arc<Entry>) {
         let deadline = entry.deadline;
+        // Only this shard's earliest deadline, not every shard's: the other
+        // shards' lines belong to other workers, and reading them on every
+        // arm would pull each across cores. The answer only decides whether
+        // a parked worker is woken while nobody is on duty (a latency hint:
+        // busy workers fire timers as they go, and a worker that parks takes
+        // duty and reads every shard).
+        let shard = &self.shards[entry.shard];
         let before = if self.duty.is_free() {
-            self.earliest()
+            shard.next()
         } else {
             NONE
         };
-        self.shards[entry.shard].push(entry, self.seq.fetch_add(1, Relaxed));
+        shard.push(entry);
         match self.duty.after_arm(deadline, before) {
             Nudge::Nobody => {}
             Nudge::Worker(w) => shared.ps[w].park.unpark(),
@@ -198,7 +203,9 @@ impl Timers {
             }
         }
         if shards_hit > 1 {
-            due.sort_unstable_by_key(|q| (q.deadline, q.seq));
+            // Stable: equal deadlines keep their arming order within a
+            // shard (across shards it is arbitrary).
+            due.sort_by_key(|q| q.deadline);
         }
         let n = due.len();
         for q in due {
@@ -352,11 +359,10 @@ mod tests {
         let armed = [(0, 30), (1, 10), (2, 20), (0, 5), (2, 40)];
         let entries: Vec<_> = armed
             .iter()
-            .enumerate()
-            .map(|(seq, &(shard, deadline))| {
+            .map(|&(shard, deadline)| {
                 let at = base + deadline;
                 let e = crate::sync::Arc::new(Entry::new(at, shard, recorder(deadline, &log)));
-                timers.shards[shard].push(e.clone(), seq as u64);
+                timers.shards[shard].push(e.clone());
                 e
             })
             .collect();
