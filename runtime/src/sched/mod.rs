@@ -170,6 +170,9 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     pub(crate) registry: Registry,
     pub(crate) timers: Timers,
+    /// Free task-cell memory shared by the Ps and threads without one
+    /// (Go's `sched.gFree`; `task/cache.rs`).
+    pub(crate) cell_depot: crate::task::Depot,
     pub(crate) blocking: blocking::Pool,
     /// The I/O driver: rings per worker thread and the runtime's I/O ring.
     pub(crate) io: crate::io::driver::Driver,
@@ -210,6 +213,7 @@ impl Shared {
             idle: Idle::new(n),
             registry: Registry::new(n + 1),
             timers: Timers::new(n),
+            cell_depot: crate::task::Depot::new(),
             io: crate::io::driver::Driver::new(config.io_backend, &config.thread_name),
             blocking: blocking::Pool::new(config.max_blocking_threads, config.keep_alive),
             config,

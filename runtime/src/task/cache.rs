@@ -4,8 +4,16 @@
 //! A spawn on a worker takes a cell of its size class from the worker's P
 //! and a task freed on a worker gives its memory back to that worker's P,
 //! so a steady stream of spawns and completions does not go through the
-//! allocator at all. Off the workers (the `block_on` thread, the blocking
-//! pool) the allocator is used as before.
+//! allocator at all.
+//!
+//! Behind the P lists sits the runtime's [`Depot`] (Go's `sched.gFree`): a
+//! P whose list of a class is full moves half of it there in one locked
+//! splice, and a P whose list is empty refills half a list from it. Threads
+//! without a P (the `block_on` thread, the blocking pool) take and give
+//! single blocks there. Remote spawns thus reuse the cells their tasks freed
+//! on the workers instead of going to the allocator on one thread and
+//! freeing on another (which cost glibc about 330 instructions a task in
+//! `spawn_many_local`).
 //!
 //! # Protocol
 //!
@@ -21,12 +29,17 @@
 //! 3. A free block holds the link to the next one in its first word; it
 //!    holds nothing else and is not a cell any more.
 //! 4. A cache keeps at most [`MAX_PER_CLASS`] blocks per class and
-//!    [`MAX_BYTES`] in all; beyond that, freed memory goes to the allocator.
-//!    What it keeps is freed when the P is dropped with the runtime.
+//!    [`MAX_BYTES`] in all, and the depot at most [`DEPOT_MAX_BYTES`];
+//!    beyond that, freed memory goes to the allocator. What they keep is
+//!    freed when the runtime is dropped.
+//! 5. The depot's lists are touched only under its mutex, which also
+//!    orders a block's last use by one thread before its reuse by another.
 
 use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::cell::UnsafeCell;
 use std::ptr::{self, NonNull};
+
+use crate::sync::Mutex;
 
 /// Class granularity and alignment (what glibc's malloc rounds to anyway).
 pub(crate) const GRANULE: usize = 16;
@@ -38,6 +51,11 @@ pub(crate) const LARGEST_CLASS: usize = CLASSES * GRANULE;
 const MAX_PER_CLASS: usize = 64;
 /// Bytes kept per P in all classes.
 const MAX_BYTES: usize = 256 * 1024;
+/// Blocks moved between a P and the depot at once: half a full list.
+const BATCH: usize = MAX_PER_CLASS / 2;
+/// Bytes kept in the depot, all classes (per runtime): about 14k idle-task
+/// cells, what a burst of remote spawns hands back.
+const DEPOT_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 /// The size class of `layout`, if it has one (rule 2).
 #[inline]
@@ -72,6 +90,175 @@ struct Lists {
     bytes: usize,
 }
 
+impl Lists {
+    const fn new() -> Lists {
+        Lists {
+            classes: [FreeList {
+                head: ptr::null_mut(),
+                len: 0,
+            }; CLASSES],
+            bytes: 0,
+        }
+    }
+
+    /// Frees every block (rule 2: each with its class layout).
+    fn free_all(&mut self) {
+        for (class, list) in self.classes.iter_mut().enumerate() {
+            let mut next = list.head;
+            while let Some(block) = NonNull::new(next) {
+                // SAFETY: rule 3: a listed block holds its link, and rule 2:
+                // it was allocated with its class layout.
+                unsafe {
+                    next = block.as_ptr().read().next;
+                    dealloc(block.as_ptr().cast(), class_layout(class));
+                }
+            }
+            list.head = ptr::null_mut();
+            list.len = 0;
+        }
+        self.bytes = 0;
+    }
+}
+
+/// A chain of free blocks of one class, linked through their first words.
+struct Chain {
+    head: *mut FreeBlock,
+    tail: *mut FreeBlock,
+    len: usize,
+}
+
+/// Cuts up to `max` blocks off the front of `list` (`size` bytes each).
+///
+/// # Safety
+/// The caller owns `list` (rule 1 or rule 5).
+unsafe fn cut(list: &mut FreeList, max: usize) -> Option<Chain> {
+    let head = list.head;
+    if head.is_null() || max == 0 {
+        return None;
+    }
+    let mut tail = head;
+    let mut len = 1;
+    // SAFETY: rule 3: every listed block holds its link.
+    unsafe {
+        while len < max && !(*tail).next.is_null() {
+            tail = (*tail).next;
+            len += 1;
+        }
+        list.head = (*tail).next;
+        (*tail).next = ptr::null_mut();
+    }
+    list.len -= len;
+    Some(Chain { head, tail, len })
+}
+
+/// Puts `chain` in front of `list`.
+///
+/// # Safety
+/// The caller owns `list` and the chain's blocks.
+unsafe fn splice(list: &mut FreeList, chain: Chain) {
+    // SAFETY: the chain's tail is one of its blocks (rule 3).
+    unsafe { (*chain.tail).next = list.head };
+    list.head = chain.head;
+    list.len += chain.len;
+}
+
+/// The runtime's shared store of free blocks (rules 4 and 5).
+pub(crate) struct Depot {
+    lists: Mutex<DepotLists>,
+}
+
+struct DepotLists(Lists);
+
+// SAFETY: the lists hold plain memory owned by whoever holds the lists
+// (rule 3); the mutex hands them between threads (rule 5).
+unsafe impl Send for DepotLists {}
+
+impl Depot {
+    pub(crate) fn new() -> Depot {
+        Depot {
+            lists: Mutex::new(DepotLists(Lists::new())),
+        }
+    }
+
+    /// One block of `class`, for a thread without a P.
+    fn take_one(&self, class: usize) -> Option<NonNull<u8>> {
+        let mut guard = self.lists.lock();
+        let lists = &mut guard.0;
+        // SAFETY: rule 5: we hold the lists.
+        let chain = unsafe { cut(&mut lists.classes[class], 1) }?;
+        lists.bytes -= class_layout(class).size();
+        NonNull::new(chain.head.cast())
+    }
+
+    /// Keeps one block of `class` from a thread without a P; false if full.
+    ///
+    /// # Safety
+    /// `block` is an unused allocation of `class_layout(class)`.
+    unsafe fn put_one(&self, class: usize, block: NonNull<u8>) -> bool {
+        let size = class_layout(class).size();
+        let mut guard = self.lists.lock();
+        let lists = &mut guard.0;
+        if lists.bytes + size > DEPOT_MAX_BYTES {
+            return false;
+        }
+        let block = block.cast::<FreeBlock>().as_ptr();
+        // SAFETY: the block is ours and fits a `FreeBlock` (rule 3); rule 5
+        // for the list.
+        unsafe {
+            block.write(FreeBlock {
+                next: ptr::null_mut(),
+            });
+            splice(
+                &mut lists.classes[class],
+                Chain {
+                    head: block,
+                    tail: block,
+                    len: 1,
+                },
+            );
+        }
+        lists.bytes += size;
+        true
+    }
+
+    /// Takes a chain of up to `max` blocks of `class`.
+    fn take_chain(&self, class: usize, max: usize) -> Option<Chain> {
+        let mut guard = self.lists.lock();
+        let lists = &mut guard.0;
+        // SAFETY: rule 5.
+        let chain = unsafe { cut(&mut lists.classes[class], max) }?;
+        lists.bytes -= chain.len * class_layout(class).size();
+        Some(chain)
+    }
+
+    /// Keeps `chain` of `class`, or gives it back if the depot is full.
+    fn put_chain(&self, class: usize, chain: Chain) -> Result<(), Chain> {
+        let bytes = chain.len * class_layout(class).size();
+        let mut guard = self.lists.lock();
+        let lists = &mut guard.0;
+        if lists.bytes + bytes > DEPOT_MAX_BYTES {
+            return Err(chain);
+        }
+        // SAFETY: rule 5, and the chain's blocks are ours.
+        unsafe { splice(&mut lists.classes[class], chain) };
+        lists.bytes += bytes;
+        Ok(())
+    }
+
+    /// Blocks and bytes held now (for tests).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> (usize, usize) {
+        let guard = self.lists.lock();
+        (guard.0.classes.iter().map(|l| l.len).sum(), guard.0.bytes)
+    }
+}
+
+impl Drop for Depot {
+    fn drop(&mut self) {
+        self.lists.lock().0.free_all();
+    }
+}
+
 /// One P's free lists.
 pub(crate) struct CellCache {
     lists: UnsafeCell<Lists>,
@@ -87,13 +274,7 @@ unsafe impl Send for CellCache {}
 impl CellCache {
     pub(crate) fn new() -> CellCache {
         CellCache {
-            lists: UnsafeCell::new(Lists {
-                classes: [FreeList {
-                    head: ptr::null_mut(),
-                    len: 0,
-                }; CLASSES],
-                bytes: 0,
-            }),
+            lists: UnsafeCell::new(Lists::new()),
         }
     }
 
@@ -114,15 +295,71 @@ impl CellCache {
         Some(block.cast())
     }
 
-    /// Keeps a block of `class`; false if the cache is full (rule 4).
+    /// Refills an empty list of `class` with up to half a list from the
+    /// depot and takes one block.
+    ///
+    /// # Safety
+    /// Rule 1: the caller holds this cache's P.
+    #[cold]
+    unsafe fn refill(&self, class: usize, depot: &Depot) -> Option<NonNull<u8>> {
+        // SAFETY: rule 1.
+        let lists = unsafe { &mut *self.lists.get() };
+        let size = class_layout(class).size();
+        let room = (MAX_BYTES - lists.bytes) / size;
+        let chain = depot.take_chain(class, BATCH.min(room))?;
+        lists.bytes += chain.len * size;
+        // SAFETY: rule 1; the chain's blocks are ours now.
+        unsafe { splice(&mut lists.classes[class], chain) };
+        // SAFETY: rule 1.
+        unsafe { self.pop(class) }
+    }
+
+    /// Moves half the list of `class` to the depot (the list is full).
+    /// False if the depot is full too.
+    ///
+    /// # Safety
+    /// Rule 1.
+    #[cold]
+    unsafe fn spill(&self, class: usize, depot: &Depot) -> bool {
+        // SAFETY: rule 1.
+        let lists = unsafe { &mut *self.lists.get() };
+        // SAFETY: rule 1.
+        let Some(chain) = (unsafe { cut(&mut lists.classes[class], BATCH) }) else {
+            return false;
+        };
+        let bytes = chain.len * class_layout(class).size();
+        match depot.put_chain(class, chain) {
+            Ok(()) => {
+                lists.bytes -= bytes;
+                true
+            }
+            Err(chain) => {
+                // SAFETY: rule 1: back where it came from.
+                unsafe { splice(&mut lists.classes[class], chain) };
+                false
+            }
+        }
+    }
+
+    /// Keeps a block of `class`, moving half the list to the depot when it
+    /// is full; false if both are full (rule 4).
     ///
     /// # Safety
     /// Rule 1, and `block` is an unused allocation of `class_layout(class)`.
     #[inline]
-    unsafe fn push(&self, class: usize, block: NonNull<u8>) -> bool {
+    unsafe fn push(&self, class: usize, block: NonNull<u8>, depot: &Depot) -> bool {
+        let size = class_layout(class).size();
+        let full = {
+            // SAFETY: rule 1.
+            let lists = unsafe { &*self.lists.get() };
+            lists.classes[class].len >= MAX_PER_CLASS || lists.bytes + size > MAX_BYTES
+        };
+        // SAFETY: rule 1.
+        if full && !unsafe { self.spill(class, depot) } {
+            return false;
+        }
         // SAFETY: rule 1.
         let lists = unsafe { &mut *self.lists.get() };
-        let size = class_layout(class).size();
         let list = &mut lists.classes[class];
         if list.len >= MAX_PER_CLASS || lists.bytes + size > MAX_BYTES {
             return false;
@@ -149,38 +386,31 @@ impl CellCache {
 
 impl Drop for CellCache {
     fn drop(&mut self) {
-        let lists = self.lists.get_mut();
-        for (class, list) in lists.classes.iter_mut().enumerate() {
-            let mut next = list.head;
-            while let Some(block) = NonNull::new(next) {
-                // SAFETY: rule 3: a listed block holds its link, and rule 2:
-                // it was allocated with its class layout.
-                unsafe {
-                    next = block.as_ptr().read().next;
-                    dealloc(block.as_ptr().cast(), class_layout(class));
-                }
-            }
-            list.head = ptr::null_mut();
-            list.len = 0;
-        }
-        lists.bytes = 0;
+        self.lists.get_mut().free_all();
     }
 }
 
 /// Memory for a cell of `layout`: from `cache` if the caller holds its P
-/// and it has a block of the class, else from the allocator.
+/// (refilled from `depot` when empty), from `depot` if it holds none, else
+/// from the allocator.
 ///
 /// # Safety
 /// If `cache` is `Some`, the caller holds its P (rule 1).
 #[inline]
-pub(crate) unsafe fn alloc_cell(cache: Option<&CellCache>, layout: Layout) -> NonNull<u8> {
+pub(crate) unsafe fn alloc_cell(
+    cache: Option<&CellCache>,
+    depot: &Depot,
+    layout: Layout,
+) -> NonNull<u8> {
     let layout = match class_of(layout) {
         Some(class) => {
-            if let Some(cache) = cache {
+            let reused = match cache {
                 // SAFETY: forwarded from the caller.
-                if let Some(block) = unsafe { cache.pop(class) } {
-                    return block;
-                }
+                Some(cache) => unsafe { cache.pop(class).or_else(|| cache.refill(class, depot)) },
+                None => depot.take_one(class),
+            };
+            if let Some(block) = reused {
+                return block;
             }
             class_layout(class)
         }
@@ -200,17 +430,26 @@ pub(crate) unsafe fn alloc_cell(cache: Option<&CellCache>, layout: Layout) -> No
 /// `block` came from [`alloc_cell`] with the same `layout`, its cell has
 /// been dropped, and if `cache` is `Some` the caller holds its P.
 #[inline]
-pub(crate) unsafe fn free_cell(cache: Option<&CellCache>, block: NonNull<u8>, layout: Layout) {
+pub(crate) unsafe fn free_cell(
+    cache: Option<&CellCache>,
+    depot: &Depot,
+    block: NonNull<u8>,
+    layout: Layout,
+) {
     let Some(class) = class_of(layout) else {
         // SAFETY: allocated with this very layout (rule 2).
         unsafe { dealloc(block.as_ptr(), layout) };
         return;
     };
-    if let Some(cache) = cache {
-        // SAFETY: forwarded from the caller; rule 2: same class.
-        if unsafe { cache.push(class, block) } {
-            return;
+    // SAFETY: forwarded from the caller; rule 2: same class.
+    let kept = unsafe {
+        match cache {
+            Some(cache) => cache.push(class, block, depot),
+            None => depot.put_one(class, block),
         }
+    };
+    if kept {
+        return;
     }
     // SAFETY: allocated with the class layout (rule 2).
     unsafe { dealloc(block.as_ptr(), class_layout(class)) };
@@ -224,15 +463,22 @@ mod tests {
         Layout::from_size_align(size, align).unwrap()
     }
 
+    /// A depot that keeps nothing: the per-P tests see their cache alone.
+    fn no_depot() -> Depot {
+        let depot = Depot::new();
+        depot.lists.lock().0.bytes = DEPOT_MAX_BYTES;
+        depot
+    }
+
     fn take(cache: &CellCache, l: Layout) -> NonNull<u8> {
         // SAFETY: each test is the only user of its cache (rule 1).
-        unsafe { alloc_cell(Some(cache), l) }
+        unsafe { alloc_cell(Some(cache), &no_depot(), l) }
     }
 
     /// Tests free every block once, with the layout it was taken with.
     fn give(cache: Option<&CellCache>, block: NonNull<u8>, l: Layout) {
         // SAFETY: as in `take`, and by the tests' discipline above.
-        unsafe { free_cell(cache, block, l) }
+        unsafe { free_cell(cache, &no_depot(), block, l) }
     }
 
     #[test]
@@ -318,5 +564,60 @@ mod tests {
             give(Some(&cache), p, l);
             assert_eq!(cache.held(), (0, 0));
         }
+    }
+
+    #[test]
+    fn a_full_list_spills_half_to_the_depot_and_an_empty_one_refills() {
+        let depot = Depot::new();
+        let cache = CellCache::new();
+        let l = layout(144, 8);
+        let n = MAX_PER_CLASS + 1;
+        // SAFETY: this test is the only user of the cache (rule 1).
+        let take = || unsafe { alloc_cell(Some(&cache), &depot, l) };
+        // SAFETY: as above; every block is given back once, with its layout.
+        let give = |b| unsafe { free_cell(Some(&cache), &depot, b, l) };
+        let blocks: Vec<_> = (0..n).map(|_| take()).collect();
+        for b in &blocks {
+            give(*b);
+        }
+        // The 65th free found the list full: half went to the depot.
+        let kept = MAX_PER_CLASS - BATCH + 1;
+        assert_eq!(cache.held(), (kept, kept * 144));
+        assert_eq!(depot.held(), (BATCH, BATCH * 144));
+        // Drain the list, then take one more: a refill of half a list.
+        let mut out: Vec<_> = (0..kept).map(|_| take()).collect();
+        assert_eq!(cache.held(), (0, 0));
+        out.push(take());
+        assert_eq!(cache.held(), (BATCH - 1, (BATCH - 1) * 144));
+        assert_eq!(depot.held(), (0, 0));
+        // Reused memory only: nothing new was allocated.
+        assert!(out.iter().all(|b| blocks.contains(b)));
+        for b in out {
+            give(b);
+        }
+        // The drops free what is kept (Miri checks for leaks).
+        drop(cache);
+        drop(depot);
+    }
+
+    #[test]
+    fn threads_without_a_p_use_the_depot_one_block_at_a_time() {
+        let depot = Depot::new();
+        let l = layout(100, 8);
+        // SAFETY: no cache; the depot is shared by design.
+        let a = unsafe { alloc_cell(None, &depot, l) };
+        // SAFETY: given back once, with its layout.
+        unsafe { free_cell(None, &depot, a, l) };
+        assert_eq!(depot.held(), (1, 112));
+        // SAFETY: as above.
+        let b = unsafe { alloc_cell(None, &depot, l) };
+        assert_eq!(a, b);
+        assert_eq!(depot.held(), (0, 0));
+        // A full depot frees to the allocator.
+        depot.lists.lock().0.bytes = DEPOT_MAX_BYTES;
+        // SAFETY: as above.
+        unsafe { free_cell(None, &depot, b, l) };
+        assert_eq!(depot.held(), (0, DEPOT_MAX_BYTES));
+        depot.lists.lock().0.bytes = 0;
     }
 }

@@ -85,7 +85,7 @@ where
     let layout = Layout::new::<Cell<F>>();
     let cache = crate::context::current_p(&shared).map(|i| &shared.ps[i].cells);
     // SAFETY: `current_p` says this thread holds that P (cache rule 1).
-    let mem = unsafe { cache::alloc_cell(cache, layout) }.cast::<Cell<F>>();
+    let mem = unsafe { cache::alloc_cell(cache, &shared.cell_depot, layout) }.cast::<Cell<F>>();
     let cell = Cell {
         header: Header {
             state: State::new(3),
@@ -269,7 +269,14 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the memory came from `alloc_cell` with this layout in
     // `new_task`, its cell is dropped, and `current_p` says this thread
     // holds that P (cache rule 1).
-    unsafe { cache::free_cell(cache, cell.cast(), Layout::new::<Cell<F>>()) };
+    unsafe {
+        cache::free_cell(
+            cache,
+            &shared.cell_depot,
+            cell.cast(),
+            Layout::new::<Cell<F>>(),
+        )
+    };
     drop(shared);
 }
 
