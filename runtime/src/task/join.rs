@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::num::NonZero;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
@@ -20,12 +21,16 @@ use super::Header;
 /// assert_eq!(out.unwrap(), 42);
 /// ```
 pub struct JoinHandle<T> {
-    raw: NonNull<Header>,
-    /// The output was returned: the task's stage holds nothing any more
-    /// (the cell keeps no tag of its own, see `cell.rs`).
-    taken: bool,
+    /// The task, with bit 0 ([`TAKEN`]) set once the output was returned:
+    /// the task's stage then holds nothing (the cell keeps no tag of its
+    /// own, see `cell.rs`). Headers are 8-aligned, so the bit is free, and
+    /// the handle stays one word.
+    tagged: NonNull<Header>,
     _output: PhantomData<T>,
 }
+
+/// The tag bit of [`JoinHandle::tagged`].
+const TAKEN: usize = 1;
 
 // SAFETY: the handle only moves `T` out of the task (needs `T: Send`); the
 // header it points at is thread-safe.
@@ -42,22 +47,34 @@ impl<T> JoinHandle<T> {
     /// over the reference reserved for the join handle.
     pub(crate) unsafe fn from_raw(raw: NonNull<Header>) -> Self {
         JoinHandle {
-            raw,
-            taken: false,
+            tagged: raw,
             _output: PhantomData,
         }
     }
 
+    /// The task pointer, without the tag.
+    fn raw(&self) -> NonNull<Header> {
+        self.tagged
+            .map_addr(|a| match NonZero::new(a.get() & !TAKEN) {
+                Some(a) => a,
+                None => unreachable!("a task pointer is never null"),
+            })
+    }
+
+    fn taken(&self) -> bool {
+        self.tagged.addr().get() & TAKEN != 0
+    }
+
     fn header(&self) -> &Header {
         // SAFETY: the handle holds a reference.
-        unsafe { self.raw.as_ref() }
+        unsafe { self.raw().as_ref() }
     }
 
     /// Cancels the task: it is dropped at its next scheduling point and
     /// awaiting the handle yields a cancelled [`JoinError`]. A task that
     /// already finished keeps its output.
     pub fn abort(&self) {
-        super::abort(self.raw);
+        super::abort(self.raw());
     }
 
     /// True once the task has completed (finished, panicked or cancelled).
@@ -73,7 +90,7 @@ impl<T> JoinHandle<T> {
     /// A handle that can abort the task without owning the output.
     pub fn abort_handle(&self) -> AbortHandle {
         self.header().state.ref_inc();
-        AbortHandle { raw: self.raw }
+        AbortHandle { raw: self.raw() }
     }
 }
 
@@ -83,7 +100,7 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(
-            !this.taken,
+            !this.taken(),
             "JoinHandle polled after it returned the output"
         );
         if !crate::coop::poll_proceed(cx) {
@@ -94,24 +111,26 @@ impl<T> Future for JoinHandle<T> {
         // SAFETY: the task's output type is `T` (`from_raw`'s contract), we
         // are its join handle, and we have not taken the output yet.
         unsafe {
-            (header.vtable.try_read_output)(this.raw, &mut out as *mut _ as *mut (), cx.waker())
+            (header.vtable.try_read_output)(this.raw(), &mut out as *mut _ as *mut (), cx.waker())
         };
-        this.taken = out.is_ready();
+        if out.is_ready() {
+            this.tagged = this.tagged.map_addr(|a| a | TAKEN);
+        }
         out
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if self.taken {
+        if self.taken() {
             // The output is gone and the task complete: only our reference
             // is left to give up.
             // SAFETY: the handle's reference.
-            unsafe { super::drop_ref(self.raw) }
+            unsafe { super::drop_ref(self.raw()) }
         } else {
             // SAFETY: we are the join handle, have not taken the output, and
             // give up our reference here.
-            unsafe { (self.header().vtable.drop_join_handle)(self.raw) }
+            unsafe { (self.header().vtable.drop_join_handle)(self.raw()) }
         }
     }
 }

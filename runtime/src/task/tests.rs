@@ -164,3 +164,11 @@ fn join_handle_polled_after_ready_panics() {
     });
     assert!(caught);
 }
+
+/// The handle stays one word (its "output taken" flag is a tag bit), and
+/// `Option` of it too.
+#[test]
+fn join_handle_is_one_word() {
+    assert_eq!(std::mem::size_of::<crate::JoinHandle<u64>>(), 8);
+    assert_eq!(std::mem::size_of::<Option<crate::JoinHandle<u64>>>(), 8);
+}
