@@ -89,25 +89,33 @@ fn global_queue_served_under_saturation() {
     let handle = rt.handle().clone();
     let polls =
         |h: &goro::Handle| -> Vec<u64> { h.metrics().workers.iter().map(|w| w.polls).collect() };
-    let mut worst = 0;
-    for _ in 0..50 {
+    // Counted in the polls of the least busy worker: every worker looks at
+    // the global queue every 61 of its own ticks, so whichever took the
+    // task polled at most ~61 times meanwhile, however long the OS kept the
+    // other worker (or this one) off the CPU.
+    let waited_once = || {
         let before = polls(&handle);
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let s = seen.clone();
         let h2 = handle.clone();
         let j = rt.spawn(async move { *s.lock().unwrap() = polls(&h2) });
         rt.block_on(j).unwrap();
-        // Counted in the polls of the least busy worker: every worker looks
-        // at the global queue every 61 of its own ticks, so whichever took
-        // the task polled at most ~61 times meanwhile, however long the OS
-        // kept the other worker (or this one) off the CPU.
         let after = seen.lock().unwrap().clone();
-        let waited = before
+        before
             .iter()
             .zip(&after)
             .map(|(b, a)| a.saturating_sub(*b))
             .min()
-            .unwrap();
+            .unwrap()
+    };
+    let mut worst = 0;
+    for _ in 0..50 {
+        // The polls between the metrics read and the spawn count too, and
+        // the OS may stop this thread right there (two busy workers on a
+        // 2-core machine): a sample counts as slow only if three in a row
+        // are. A scheduler that really leaves remote tasks behind fails
+        // every time.
+        let waited = (0..3).map(|_| waited_once()).min().unwrap();
         worst = worst.max(waited);
     }
     stop.store(true, SeqCst);
