@@ -129,6 +129,7 @@ fn waker_clone_wake_by_val_and_ref() {
 #[test]
 #[cfg(target_pointer_width = "64")]
 fn small_tasks_fit_the_144_byte_class() {
+    // The bench's future, with its std types: only its size is looked at.
     use std::sync::atomic::AtomicBool;
     async fn notified(n: &crate::chan::Notify) {
         n.notified().await

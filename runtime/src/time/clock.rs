@@ -336,7 +336,9 @@ mod tests {
         });
     }
 
-    /// A waker that records `id` when woken.
+    /// A waker that records `id` when woken. std's `Arc` because
+    /// `std::task::Wake` is implemented on it; the test is single-threaded
+    /// (it fires on its own thread), so loom has nothing to see here.
     fn recorder(id: u64, log: &std::sync::Arc<std::sync::Mutex<Vec<u64>>>) -> std::task::Waker {
         struct Rec(u64, std::sync::Arc<std::sync::Mutex<Vec<u64>>>);
         impl std::task::Wake for Rec {
