@@ -32,7 +32,7 @@ mod request_decode;
 // Counts allocating calls for `request_decode`'s table; a relaxed atomic
 // add per allocation, the same for every contender.
 #[global_allocator]
-static ALLOC: request_decode::CountingCalls = request_decode::CountingCalls;
+static ALLOC: goro_bench::alloc_count::CountingAlloc = goro_bench::alloc_count::CountingAlloc;
 
 use workload::{
     BLOCKS, goro_decode, goro_encode, goro_wire, hpack_decode, hpack_encode, request_lists,

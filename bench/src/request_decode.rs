@@ -1,7 +1,7 @@
 //! Per-request decoding in goro-http2: a header block becomes an
 //! `http::Request`. Included by `benches/http2.rs` (group
 //! `request_decode`), which times each variant and counts its heap
-//! allocations per request with [`CountingCalls`].
+//! allocations per request with [`goro_bench::alloc_count::CountingAlloc`].
 //!
 //! Shapes, each one connection's worth of [`BLOCKS`] requests encoded by
 //! goro's HPACK encoder (Huffman and indexing, as curl's and h2load's
@@ -24,8 +24,6 @@
 //!   (HEADERS frame → `Connection::recv` → `Event::Request`, then the
 //!   client's RST_STREAM closes the stream), whatever list it keeps.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -34,50 +32,13 @@ use goro_http2::hpack::{Decoder, Encoder, Header};
 use goro_http2::proto::{PREFACE, RequestHead, request_head};
 use goro_http2::{Connection, Event, Reason};
 
+use goro_bench::alloc_count::allocation_calls;
+
 /// Requests per connection.
 pub const BLOCKS: usize = 100;
 
 /// The decoder's header-list limit (the server's default).
 const LIST_LIMIT: usize = 64 << 10;
-
-static CALLS: AtomicU64 = AtomicU64::new(0);
-
-/// The system allocator, counting calls that allocate (`alloc`,
-/// `alloc_zeroed`, `realloc`).
-pub struct CountingCalls;
-
-// SAFETY: every call forwards to `System` with the caller's arguments, so
-// the `GlobalAlloc` contract holds as it does for `System`; the counter
-// is only bookkeeping.
-unsafe impl GlobalAlloc for CountingCalls {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        CALLS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from `alloc` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        CALLS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        CALLS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded unchanged; `ptr` came from us with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-/// Allocating calls so far (zero unless [`CountingCalls`] is installed).
-pub fn calls() -> u64 {
-    CALLS.load(Relaxed)
-}
 
 type Fields = Vec<(String, String)>;
 
@@ -327,14 +288,14 @@ pub fn run(variant: Variant, blocks: &[Bytes], frames: &[(Vec<u8>, Vec<u8>)]) ->
 
 /// Allocating calls for the first request of a connection and the mean
 /// over the others (the request dropped before the next), with
-/// [`CountingCalls`] installed.
+/// [`goro_bench::alloc_count::CountingAlloc`] installed.
 pub fn allocs(variant: Variant, blocks: &[Bytes], frames: &[(Vec<u8>, Vec<u8>)]) -> (u64, f64) {
     let mut d = Decode::new(variant);
     let mut per = Vec::with_capacity(blocks.len());
     for (b, f) in blocks.iter().zip(frames) {
-        let before = calls();
+        let before = allocation_calls();
         drop(std::hint::black_box(d.request(b, f)));
-        per.push(calls() - before);
+        per.push(allocation_calls() - before);
     }
     let rest = &per[1..];
     (per[0], rest.iter().sum::<u64>() as f64 / rest.len() as f64)
