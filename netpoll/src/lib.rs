@@ -51,7 +51,7 @@ mod waker;
 
 pub use backend::{Backend, BackendInfo, BackendKind, ENV_VAR, Reason, Unavailable};
 pub use builder::Builder;
-pub use op::{Completion, Interest, Op, Output, Readiness};
+pub use op::{Completion, Interest, Op, Output, PeerAddr, Readiness};
 pub use poller::Poller;
 pub use stats::Stats;
 pub use table::OpId;

@@ -12,11 +12,14 @@ mod accept;
 mod addr;
 mod close;
 mod connect;
+mod msg;
 mod poll;
 mod read;
 mod recv;
+mod recv_from;
 mod recv_multi;
 mod send;
+mod send_to;
 mod send_vectored;
 mod send_zc;
 mod timeout;
@@ -25,12 +28,15 @@ mod write;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
+use std::os::unix::net::SocketAddr as UnixAddr;
 use std::time::Duration;
 
 use io_uring::squeue;
 
 use crate::bufring::BufRing;
 use crate::table::OpId;
+
+pub use addr::PeerAddr;
 
 /// What the caller gets back for an operation (or one shot of a multishot
 /// operation). Buffers given to an operation always come back here.
@@ -42,6 +48,9 @@ pub enum Output {
     /// for writes it is unchanged. Multishot receives carry a fresh buffer
     /// holding exactly the bytes of that shot.
     Buf(Vec<u8>),
+    /// The buffer of a [`recv_from`](Op::recv_from), grown by the bytes
+    /// of one datagram, and its sender.
+    Datagram(Vec<u8>, PeerAddr),
     /// The buffers of a vectored send, unchanged.
     Bufs(Vec<Vec<u8>>),
     /// The shared buffers of [`Op::send_vectored_bytes`], unchanged.
@@ -53,10 +62,11 @@ pub enum Output {
 }
 
 impl Output {
-    /// The buffer, if this output carries one.
+    /// The buffer, if this output carries one (a datagram's sender is
+    /// dropped).
     pub fn into_buf(self) -> Option<Vec<u8>> {
         match self {
-            Output::Buf(b) => Some(b),
+            Output::Buf(b) | Output::Datagram(b, _) => Some(b),
             _ => None,
         }
     }
@@ -136,8 +146,10 @@ pub(crate) enum OpKind {
     Accept(accept::Accept),
     Connect(connect::Connect),
     Recv(recv::Recv),
+    RecvFrom(recv_from::RecvFrom),
     RecvMulti(recv_multi::RecvMulti),
     Send(send::Send),
+    SendTo(send_to::SendTo),
     SendVectored(send_vectored::SendVectored),
     SendZc(send_zc::SendZc),
     Read(read::Read),
@@ -178,6 +190,53 @@ impl Op {
     /// Sends `buf`; may send less than all of it (see the result).
     pub fn send(socket: RawFd, buf: Vec<u8>) -> Op {
         Op(OpKind::Send(send::Send::new(socket, buf)))
+    }
+    /// Sends `buf` as one datagram to `addr` (a UDP socket, connected or
+    /// not): `IORING_OP_SENDMSG` with a name on io_uring, `sendmsg` on
+    /// epoll. The completion hands `buf` back unchanged.
+    ///
+    /// ```
+    /// use goro_netpoll::{Op, Poller};
+    /// use std::os::fd::AsRawFd;
+    /// let a = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let b = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// a.set_nonblocking(true)?;
+    /// let mut p = Poller::new()?;
+    /// p.submit(Op::send_to(a.as_raw_fd(), b"hi".to_vec(), b.local_addr()?), 1)?;
+    /// let mut done = Vec::new();
+    /// while done.is_empty() {
+    ///     p.poll(&mut done, None)?;
+    /// }
+    /// assert_eq!(*done[0].result.as_ref().unwrap(), 2);
+    /// let mut got = [0u8; 8];
+    /// assert_eq!(b.recv_from(&mut got)?, (2, a.local_addr()?));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn send_to(socket: RawFd, buf: Vec<u8>, addr: SocketAddr) -> Op {
+        Op(OpKind::SendTo(send_to::SendTo::new(
+            socket,
+            buf,
+            addr::RawAddr::new(addr),
+        )))
+    }
+    /// [`send_to`](Op::send_to) for a Unix-domain datagram socket: `addr`
+    /// is a path or a Linux abstract name (an unnamed address fails with
+    /// `EINVAL`, as `sendto` does).
+    pub fn send_to_unix(socket: RawFd, buf: Vec<u8>, addr: &UnixAddr) -> Op {
+        Op(OpKind::SendTo(send_to::SendTo::new(
+            socket,
+            buf,
+            addr::RawAddr::unix(addr),
+        )))
+    }
+    /// Receives one datagram into the spare capacity of `buf`, with its
+    /// sender: `IORING_OP_RECVMSG` with name storage on io_uring, `recvmsg`
+    /// on epoll. A longer datagram is truncated to the room and the rest of
+    /// it is discarded. Success hands back [`Output::Datagram`] (read the
+    /// sender with [`PeerAddr::as_inet`] or [`PeerAddr::as_unix`]); a
+    /// failure or a cancel hands back [`Output::Buf`], unchanged.
+    pub fn recv_from(socket: RawFd, buf: Vec<u8>) -> Op {
+        Op(OpKind::RecvFrom(recv_from::RecvFrom::new(socket, buf)))
     }
     /// Zero-copy send (opt-in): on io_uring the kernel sends from `buf`'s
     /// pages without copying, and the completion (buffer included) arrives
@@ -320,8 +379,10 @@ impl OpKind {
             OpKind::Accept(o) => o.fd,
             OpKind::Connect(o) => o.fd,
             OpKind::Recv(o) => o.fd,
+            OpKind::RecvFrom(o) => o.fd,
             OpKind::RecvMulti(o) => o.fd,
             OpKind::Send(o) => o.fd,
+            OpKind::SendTo(o) => o.fd,
             OpKind::SendVectored(o) => o.fd,
             OpKind::SendZc(o) => o.fd,
             OpKind::Read(o) => o.fd,
@@ -347,8 +408,10 @@ impl OpKind {
             OpKind::Accept(o) => o.sqe(),
             OpKind::Connect(o) => o.sqe(),
             OpKind::Recv(o) => o.sqe(),
+            OpKind::RecvFrom(o) => o.sqe(),
             OpKind::RecvMulti(o) => o.sqe(ctx)?,
             OpKind::Send(o) => o.sqe(),
+            OpKind::SendTo(o) => o.sqe(),
             OpKind::SendVectored(o) => o.sqe(),
             OpKind::SendZc(o) => o.sqe(),
             OpKind::Read(o) => o.sqe(),
@@ -365,8 +428,10 @@ impl OpKind {
             OpKind::Accept(o) => o.attempt(),
             OpKind::Connect(o) => o.attempt(),
             OpKind::Recv(o) => o.attempt(),
+            OpKind::RecvFrom(o) => o.attempt(),
             OpKind::RecvMulti(o) => o.attempt(ctx),
             OpKind::Send(o) => o.attempt(),
+            OpKind::SendTo(o) => o.attempt(),
             OpKind::SendVectored(o) => o.attempt(),
             OpKind::SendZc(o) => o.attempt(),
             OpKind::Read(o) => o.attempt(),
@@ -383,8 +448,10 @@ impl OpKind {
         match self {
             OpKind::Accept(o) => o.finish(res),
             OpKind::Recv(o) => o.finish(res),
+            OpKind::RecvFrom(o) => o.finish(res),
             OpKind::Read(o) => o.finish(res),
             OpKind::Send(o) => (res, Output::Buf(o.buf)),
+            OpKind::SendTo(o) => (res, Output::Buf(o.buf)),
             OpKind::Write(o) => (res, Output::Buf(o.buf)),
             OpKind::SendZc(o) => (res, Output::Buf(o.buf)),
             OpKind::SendVectored(o) => match o.into_parts() {
