@@ -151,7 +151,7 @@ fn larger_datagram_is_truncated(backend: IoBackend) {
             "the tail of the big one is gone"
         );
 
-        // recv_from (system call + readiness): the same truncation.
+        // recv_from (the RECVMSG-with-name op): the same truncation.
         let bound = UnixDatagram::bind(&p).unwrap();
         let sender = UnixDatagram::unbound().unwrap();
         for msg in [big.clone(), b"after".to_vec()] {

@@ -1,18 +1,25 @@
 //! UDP sockets.
 //!
-//! `send`/`recv` on a connected socket are owned-buffer ops through the
-//! ring; `send_to`/`recv_from` try the system call first and wait for
-//! readiness on `EAGAIN` (the poller has no `sendmsg`-with-address op yet).
+//! Every transfer is an owned-buffer op through the ring: `send`/`recv` on
+//! a connected socket (`SEND`/`RECV` on io_uring), and `send_to`/`recv_from`
+//! with an address (`SENDMSG`/`RECVMSG` with a name on io_uring). On epoll
+//! each is the system call tried first, then readiness on `EAGAIN`.
+//!
+//! `send_to` and `recv_from` keep their borrowed-slice signatures: the op
+//! owns a buffer of its own (the kernel may touch it after the future is
+//! dropped), so `send_to` copies the bytes in and `recv_from` copies the
+//! datagram out, one copy each.
 
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use goro_netpoll::{Interest, Op};
+use goro_netpoll::{Interest, Op, Output, PeerAddr};
 
 use super::fd::SocketFd;
 use super::future::{IoFuture, buf_result, unit_result};
+use crate::io::op::Shot;
 
 /// A UDP socket.
 ///
@@ -59,26 +66,27 @@ impl UdpSocket {
         IoFuture::new(&self.fd, Op::recv(self.fd.raw(), buf), buf_result)
     }
 
-    /// Sends one datagram to `target`.
+    /// Sends one datagram to `target`: a native `SENDMSG` on io_uring, a
+    /// `sendmsg` tried at once on epoll. The bytes are copied into a buffer
+    /// the op owns, so dropping the future early is safe.
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        loop {
-            match self.with_std(|s| s.send_to(buf, target)) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                other => return other,
-            }
-            self.ready(Interest::WRITABLE).await?;
-        }
+        let op = Op::send_to(self.fd.raw(), buf.to_vec(), target);
+        IoFuture::new(&self.fd, op, buf_result).await.0
     }
 
-    /// Receives one datagram and its sender.
+    /// Receives one datagram and its sender: a native `RECVMSG` on
+    /// io_uring, a `recvmsg` tried at once on epoll. A datagram longer than
+    /// `buf` is truncated to it and the rest is discarded. The op receives
+    /// into a buffer of its own and the bytes are copied into `buf`; if the
+    /// future is dropped while waiting, a datagram arriving at that moment
+    /// may be taken by the abandoned receive and lost.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        loop {
-            match self.with_std(|s| s.recv_from(buf)) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                other => return other,
-            }
-            self.ready(Interest::READABLE).await?;
-        }
+        let op = Op::recv_from(self.fd.raw(), Vec::with_capacity(buf.len()));
+        let (result, got, from) = IoFuture::new(&self.fd, op, datagram_result).await;
+        let n = result?;
+        buf[..n].copy_from_slice(&got[..n]);
+        let from = from.as_ref().and_then(PeerAddr::as_inet);
+        Ok((n, from.ok_or_else(no_sender)?))
     }
 
     /// Waits until readable.
@@ -107,6 +115,26 @@ impl UdpSocket {
             std::mem::ManuallyDrop::new(unsafe { std::net::UdpSocket::from_raw_fd(self.fd.raw()) });
         f(&s)
     }
+}
+
+/// Result, buffer and sender of a `recv_from` op (no sender on failure).
+pub(crate) fn datagram_result(
+    (result, output): Shot,
+) -> (io::Result<usize>, Vec<u8>, Option<PeerAddr>) {
+    match output {
+        Output::Datagram(buf, from) => (result, buf, Some(from)),
+        Output::Buf(buf) => (result, buf, None),
+        _ => (result, Vec::new(), None),
+    }
+}
+
+/// A receive that succeeded without a sender of the socket's family (the
+/// kernel always reports one; this is a guard, not a path taken).
+pub(crate) fn no_sender() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "recv_from: no sender address of the socket's family",
+    )
 }
 
 impl AsRawFd for UdpSocket {

@@ -4,29 +4,27 @@
 //!   are owned-buffer ops through the ring: native `SEND`/`RECV` on
 //!   io_uring, the system call tried first and repeated on readiness on
 //!   epoll;
-//! * `send_to`/`send_to_addr`/`recv_from` carry a peer address, which the poller's ops do
-//!   not (it has no `sendmsg`/`recvmsg`-with-name op yet): they try the
-//!   system call and, on `EAGAIN`, wait with a one-shot readiness op (a
-//!   native `POLL_ADD` on io_uring) before trying again.
+//! * `send_to`/`send_to_addr`/`recv_from` carry a peer address: owned-buffer
+//!   ops too, native `SENDMSG`/`RECVMSG` with a name on io_uring (the op
+//!   owns the header and the address storage until the kernel is done),
+//!   `sendmsg`/`recvmsg` then readiness on epoll.
 //!
 //! A datagram larger than the room in the buffer is truncated as the
 //! kernel truncates it: the call returns the bytes that fit and the rest of
 //! that datagram is discarded.
 
-use std::ffi::OsStr;
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use goro_netpoll::{Interest, Op};
+use goro_netpoll::{Interest, Op, PeerAddr};
 
 use super::fd::SocketFd;
 use super::future::{IoFuture, buf_result, unit_result};
+use super::udp::{datagram_result, no_sender};
 
 /// A Unix-domain datagram socket.
 ///
@@ -200,16 +198,10 @@ impl UnixDatagram {
         buf: Vec<u8>,
         path: impl AsRef<Path>,
     ) -> (io::Result<usize>, Vec<u8>) {
-        let path = path.as_ref();
-        loop {
-            match self.with_std(|s| s.send_to(&buf, path)) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => return (other, buf),
-            }
-            if let Err(e) = self.ready(Interest::WRITABLE).await {
-                return (Err(e), buf);
-            }
+        // std checks the path (length, no NUL) as `sendto` would.
+        match SocketAddr::from_pathname(path) {
+            Ok(addr) => self.send_to_addr(buf, &addr).await,
+            Err(e) => (Err(e), buf),
         }
     }
 
@@ -238,22 +230,17 @@ impl UnixDatagram {
         buf: Vec<u8>,
         addr: &SocketAddr,
     ) -> (io::Result<usize>, Vec<u8>) {
-        loop {
-            match self.with_std(|s| s.send_to_addr(&buf, addr)) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => return (other, buf),
-            }
-            if let Err(e) = self.ready(Interest::WRITABLE).await {
-                return (Err(e), buf);
-            }
-        }
+        let op = Op::send_to_unix(self.fd.raw(), buf, addr);
+        IoFuture::new(&self.fd, op, buf_result).await
     }
 
     /// Receives one datagram into the spare capacity of `buf` (truncated
     /// to fit, as [`recv`](Self::recv)) and the sender's address: a path,
     /// an abstract name, or unnamed for an unbound sender or a
-    /// [`pair`](Self::pair).
+    /// [`pair`](Self::pair). On an error (or a cancel) the buffer comes
+    /// back unchanged. Dropping the future while it waits abandons the
+    /// receive, as for [`recv`](Self::recv): a datagram arriving at that
+    /// moment may be taken by it and lost.
     ///
     /// ```
     /// # let rt = goro::Runtime::builder().worker_threads(1).build().unwrap();
@@ -274,17 +261,14 @@ impl UnixDatagram {
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn recv_from(&self, mut buf: Vec<u8>) -> (io::Result<(usize, SocketAddr)>, Vec<u8>) {
-        loop {
-            match recv_from_now(self.fd.raw(), &mut buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => return (other, buf),
-            }
-            if let Err(e) = self.ready(Interest::READABLE).await {
-                return (Err(e), buf);
-            }
-        }
+    pub async fn recv_from(&self, buf: Vec<u8>) -> (io::Result<(usize, SocketAddr)>, Vec<u8>) {
+        let op = Op::recv_from(self.fd.raw(), buf);
+        let (result, buf, from) = IoFuture::new(&self.fd, op, datagram_result).await;
+        let result = result.and_then(|n| {
+            let from = from.as_ref().and_then(PeerAddr::as_unix);
+            Ok((n, from.ok_or_else(no_sender)?))
+        });
+        (result, buf)
     }
 
     /// Waits until a datagram can be received (or an error is pending).
@@ -370,58 +354,6 @@ impl UnixDatagram {
             std::os::unix::net::UnixDatagram::from_raw_fd(self.fd.raw())
         });
         f(&s)
-    }
-}
-
-/// One non-blocking `recvfrom` into the spare capacity of `buf`.
-fn recv_from_now(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-    let spare = buf.spare_capacity_mut();
-    // SAFETY: an all-zero sockaddr_un is valid (family 0, empty path).
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    let mut addr_len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
-    // SAFETY: `spare` is writable memory owned by `buf` (the kernel only
-    // writes it, never reads it uninitialised); `addr`/`addr_len` describe
-    // a sockaddr_un the kernel fills and shortens.
-    let n = unsafe {
-        libc::recvfrom(
-            fd,
-            spare.as_mut_ptr().cast(),
-            spare.len(),
-            0,
-            (&raw mut addr).cast(),
-            &mut addr_len,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    // SAFETY: the kernel initialised the first `n` bytes of the spare
-    // capacity (at most `spare.len()`: a longer datagram is truncated).
-    unsafe { buf.set_len(buf.len() + n) };
-    Ok((n, socket_addr(&addr, addr_len)?))
-}
-
-/// The std address for what `recvfrom` filled in.
-fn socket_addr(addr: &libc::sockaddr_un, len: libc::socklen_t) -> io::Result<SocketAddr> {
-    let path_at = std::mem::offset_of!(libc::sockaddr_un, sun_path);
-    let path_len = (len as usize)
-        .saturating_sub(path_at)
-        .min(addr.sun_path.len());
-    // `c_char` is `i8` or `u8` by target; either way one byte.
-    let bytes: Vec<u8> = addr.sun_path[..path_len].iter().map(|&c| c as u8).collect();
-    match bytes.first() {
-        // No name: an unbound sender or a socketpair peer. std has no
-        // constructor for it, but an empty pathname is exactly the unnamed
-        // address (its length stops before the path).
-        None => SocketAddr::from_pathname(""),
-        // Linux abstract namespace: a leading NUL, then the name.
-        Some(0) => SocketAddr::from_abstract_name(&bytes[1..]),
-        // A path, NUL-terminated or not.
-        Some(_) => {
-            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-            SocketAddr::from_pathname(Path::new(OsStr::from_bytes(&bytes[..end])))
-        }
     }
 }
 
