@@ -37,6 +37,13 @@ mod imp {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         }
+
+        /// The value, through exclusive access: no locking.
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            self.0
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
     }
 
     /// An `UnsafeCell` with loom's access shape.
@@ -137,6 +144,11 @@ mod imp {
 
         pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
             self.0.lock().unwrap()
+        }
+
+        /// The value, through exclusive access: no locking.
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut().unwrap()
         }
     }
 

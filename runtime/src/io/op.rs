@@ -29,8 +29,30 @@ pub(crate) struct OpState {
 #[derive(Default)]
 struct Inner {
     waker: Option<Waker>,
-    shots: VecDeque<Shot>,
+    /// The oldest undelivered shot. A one-shot op (almost every op) only
+    /// ever uses this slot, so its mailbox needs no second allocation.
+    first: Option<Shot>,
+    /// Shots of a multishot op that arrived behind `first`, in order.
+    more: VecDeque<Shot>,
     finished: bool,
+}
+
+impl Inner {
+    fn push(&mut self, shot: Shot) {
+        if self.first.is_none() && self.more.is_empty() {
+            self.first = Some(shot);
+        } else {
+            self.more.push_back(shot);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Shot> {
+        self.first.take().or_else(|| self.more.pop_front())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.more.is_empty()
+    }
 }
 
 impl OpState {
@@ -38,7 +60,7 @@ impl OpState {
     pub(crate) fn complete(&self, result: io::Result<usize>, output: Output, more: bool) {
         let waker = {
             let mut inner = self.inner.lock();
-            inner.shots.push_back((result, output));
+            inner.push((result, output));
             if !more {
                 inner.finished = true;
             }
@@ -50,11 +72,71 @@ impl OpState {
     }
 }
 
+/// Mailboxes of finished ops, kept per thread for the next op: with the
+/// inline first shot, an op then costs no allocation of its own. Not under
+/// loom, where a pool would carry one model execution's objects into the
+/// next.
+#[cfg(not(goro_loom))]
+mod spare {
+    use std::cell::RefCell;
+
+    use super::OpState;
+    use crate::sync::Arc;
+
+    /// Mailboxes a thread keeps (enough for the ops of a batch of tasks).
+    const MAX: usize = 64;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Arc<OpState>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty mailbox: a recycled one, or a new one.
+    pub(super) fn take() -> Arc<OpState> {
+        SPARE
+            .try_with(|s| s.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Keeps `state` for reuse if nobody else holds it (the ring dropped
+    /// its clone with the final completion); otherwise just drops it.
+    pub(super) fn give(mut state: Arc<OpState>) {
+        let Some(unique) = Arc::get_mut(&mut state) else {
+            return;
+        };
+        let inner = unique.inner.get_mut();
+        inner.waker = None;
+        inner.first = None;
+        inner.more.clear();
+        inner.finished = false;
+        let _ = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < MAX {
+                s.push(state);
+            }
+        });
+    }
+}
+
+#[cfg(goro_loom)]
+mod spare {
+    use super::OpState;
+    use crate::sync::Arc;
+
+    pub(super) fn take() -> Arc<OpState> {
+        Arc::default()
+    }
+
+    pub(super) fn give(_: Arc<OpState>) {}
+}
+
 /// The task's handle on a submitted op.
 pub(crate) struct Submission {
     ring: Arc<RingShared>,
     token: u64,
-    state: Arc<OpState>,
+    /// Always `Some` until drop, which recycles it.
+    state: Option<Arc<OpState>>,
     /// The final shot has been taken: nothing left to abandon.
     done: bool,
 }
@@ -62,12 +144,12 @@ pub(crate) struct Submission {
 impl Submission {
     /// Starts `op` on this thread's ring, or on the runtime's ring.
     pub(crate) fn start(op: Op) -> Submission {
-        let state = Arc::new(OpState::default());
+        let state = spare::take();
         let (ring, token) = driver::submit(op, state.clone());
         Submission {
             ring,
             token,
-            state,
+            state: Some(state),
             done: false,
         }
     }
@@ -82,9 +164,12 @@ impl Submission {
         if self.done {
             return Poll::Ready(None);
         }
-        let mut inner = self.state.inner.lock();
-        if let Some(shot) = inner.shots.pop_front() {
-            let last = inner.finished && inner.shots.is_empty();
+        let Some(state) = &self.state else {
+            return Poll::Ready(None);
+        };
+        let mut inner = state.inner.lock();
+        if let Some(shot) = inner.pop() {
+            let last = inner.finished && inner.is_empty();
             if last {
                 self.done = true;
             }
@@ -110,6 +195,8 @@ impl Drop for Submission {
     fn drop(&mut self) {
         if !self.done {
             driver::on_ring(&self.ring, Request::Abandon(self.token));
+        } else if let Some(state) = self.state.take() {
+            spare::give(state);
         }
     }
 }
