@@ -12,7 +12,9 @@
 //!    cancel or abandon it by token. Requests from one thread reach the ring
 //!    in order (one inbox), so a `Cancel(t)` never overtakes its `Submit(t)`.
 //!    An op submitted directly on the owning thread is in the table before
-//!    the submit returns, so a later remote cancel finds it too.
+//!    the submit returns, so a later remote cancel finds it too, unless it
+//!    already finished in the submit (epoll tries the system call there):
+//!    then its result is in its mailbox and a cancel has nothing to do.
 //! 3. A remote thread pushes its request, *then* wakes the poller. The
 //!    owner drains the inbox before and after each `poll`; the netpoll
 //!    waker's protocol (`goro-netpoll/src/waker.rs`) guarantees that a wake
@@ -147,7 +149,20 @@ impl Ring {
     pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>) {
         match self.poller.submit(op, token) {
             Ok(id) => {
-                self.ops.insert(token, (id, state));
+                // On epoll the system call is tried at submit, and usually
+                // succeeds: hand that result over now, so the task finds it
+                // when it polls its op right after this call, without a
+                // wake-up and a trip through the run queue. An op that
+                // finished here skips the table (rule 5).
+                self.poller.take_ready(&mut self.done);
+                if self.done.iter().any(|c| c.token == token && !c.more) {
+                    self.dispatch(Some((token, &state)));
+                } else {
+                    self.ops.insert(token, (id, state));
+                    if !self.done.is_empty() {
+                        self.dispatch(None);
+                    }
+                }
             }
             Err(e) => state.complete(Err(e), goro_netpoll::Output::None, false),
         }
@@ -175,8 +190,23 @@ impl Ring {
         self.run_inbox();
         self.poller.poll(&mut self.done, timeout)?;
         let n = self.done.len();
+        self.dispatch(None);
+        self.run_inbox();
+        Ok(n)
+    }
+
+    /// Hands every completion in `done` to its op (rule 5 for the table);
+    /// `fresh` is an op that finished at submit and is not in the table.
+    fn dispatch(&mut self, fresh: Option<(u64, &Arc<OpState>)>) {
         let mut done = std::mem::take(&mut self.done);
         for c in done.drain(..) {
+            match fresh {
+                Some((token, state)) if c.token == token => {
+                    state.complete(c.result, c.output, c.more);
+                    continue;
+                }
+                _ => {}
+            }
             let finished = !c.more;
             let state = if finished {
                 self.ops.remove(&c.token).map(|(_, s)| s)
@@ -188,8 +218,6 @@ impl Ring {
             }
         }
         self.done = done;
-        self.run_inbox();
-        Ok(n)
     }
 
     fn run_inbox(&mut self) {
