@@ -160,7 +160,18 @@ fn armed_uring_opcodes() -> Option<Vec<u32>> {
 fn udp_recv_from_is_native_on_io_uring() {
     let rt = runtime(1, IoBackend::IoUring);
     // `GORO_IO_BACKEND=epoll` overrides the builder: nothing to prove then.
-    let info = rt.handle().metrics().io_backend.expect("a ring exists");
+    // Workers build their rings as they start: wait for the first one.
+    let started = std::time::Instant::now();
+    let info = loop {
+        if let Some(info) = rt.handle().metrics().io_backend {
+            break info;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no worker built its ring within 10 s"
+        );
+        std::thread::yield_now();
+    };
     if info.kind != goro_netpoll::BackendKind::IoUring {
         eprintln!("skipping: the runtime runs {info}, not io_uring");
         return;
