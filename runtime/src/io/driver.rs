@@ -220,6 +220,9 @@ pub(crate) fn turn_local(timeout: Option<Duration>) -> usize {
     let turned = LOCAL.try_with(|l| {
         let mut guard = l.try_borrow_mut().ok()?;
         let ring = guard.as_mut()?;
+        if timeout == Some(Duration::ZERO) && !ring.has_work() {
+            return Some(0);
+        }
         match ring.turn(timeout) {
             Ok(n) => Some(n),
             Err(e) => {

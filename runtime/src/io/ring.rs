@@ -132,6 +132,15 @@ impl Ring {
         !self.ops.is_empty()
     }
 
+    /// True if a non-blocking turn could find anything to do: an op in
+    /// flight (abandoned ones too: the poller frees their buffers when they
+    /// finish) or a request in the inbox. A worker without either skips
+    /// its zero-timeout polls, which otherwise cost a system call each time
+    /// its queues run dry.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.ops.is_empty() || self.poller.in_flight() > 0 || !self.shared.inbox.lock().is_empty()
+    }
+
     /// Runs one request on the owning thread.
     pub(crate) fn apply(&mut self, req: Request) {
         match req {
