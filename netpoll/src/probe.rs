@@ -31,6 +31,7 @@ const NEEDED: &[u8] = &[
     opcode::Recv::CODE,
     opcode::Send::CODE,
     opcode::SendMsg::CODE,
+    opcode::RecvMsg::CODE,
     opcode::Read::CODE,
     opcode::Write::CODE,
     opcode::Close::CODE,
