@@ -245,6 +245,14 @@ impl Measured {
         self.server_cpu.as_secs_f64() * 1e6 / self.msgs.max(1) as f64
     }
 
+    /// Server CPU time over wall time: how many CPUs the server kept busy.
+    /// Near 1.0 per worker, the server never slept, and CPU per message is
+    /// then the closed loop's time per message rather than the server's
+    /// own cost.
+    pub fn server_busy(&self) -> f64 {
+        self.server_cpu.as_secs_f64() / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
     /// Messages per second.
     pub fn msgs_per_sec(&self) -> f64 {
         self.msgs as f64 / self.elapsed.as_secs_f64().max(1e-9)
