@@ -111,12 +111,16 @@ pub(crate) fn run(shared: &Shared) {
         if due || (done != completions_at_sweep && now - last_full_sweep >= FULL_SWEEP) {
             completions_at_sweep = done;
             let shards = shared.registry.shards();
-            if due {
-                live_at_sweep = shared.registry.sweep_shard(shards - 1);
-            } else {
-                last_full_sweep = now;
-                live_at_sweep = (0..shards).map(|i| shared.registry.sweep_shard(i)).sum();
-            }
+            // This thread has no P: the cells the sweep frees go to the
+            // depot in batches, not under one lock each.
+            crate::task::batch_frees(&shared.cell_depot, || {
+                if due {
+                    live_at_sweep = shared.registry.sweep_shard(shards - 1);
+                } else {
+                    last_full_sweep = now;
+                    live_at_sweep = (0..shards).map(|i| shared.registry.sweep_shard(i)).sum();
+                }
+            });
         }
     }
 }

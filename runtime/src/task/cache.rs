@@ -390,6 +390,109 @@ impl Drop for CellCache {
     }
 }
 
+/// Frees from a thread without a P, gathered while [`batch_frees`] runs and
+/// handed to the depot at its end: a lock per class and batch instead of
+/// one per cell. The monitor thread's registry sweep frees thousands of
+/// cells at a time, and taking the depot's lock for each one bounced its
+/// cache line against the `block_on` thread spawning from the same depot.
+/// Not under loom, whose models never sweep.
+#[cfg(not(goro_loom))]
+mod gather {
+    use std::cell::RefCell;
+    use std::ptr::NonNull;
+
+    use super::{BATCH, CLASSES, Depot, FreeBlock, Lists, class_layout, cut, dealloc};
+
+    thread_local! {
+        /// `Some` while a [`super::batch_frees`] scope runs on this thread.
+        static PENDING: RefCell<Option<Lists>> = const { RefCell::new(None) };
+    }
+
+    /// Opens a scope on this thread; false if one is open already.
+    pub(super) fn open() -> bool {
+        PENDING
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                if p.is_some() {
+                    false
+                } else {
+                    *p = Some(Lists::new());
+                    true
+                }
+            })
+            .unwrap_or(false)
+    }
+
+    /// Keeps `block` of `class` in the open scope; false if none is open.
+    ///
+    /// # Safety
+    /// `block` is an unused allocation of `class_layout(class)`.
+    pub(super) unsafe fn keep(class: usize, block: NonNull<u8>) -> bool {
+        PENDING
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                let Some(lists) = p.as_mut() else {
+                    return false;
+                };
+                let list = &mut lists.classes[class];
+                let block = block.cast::<FreeBlock>();
+                // SAFETY: the block is ours and fits a `FreeBlock` (rule 3).
+                unsafe { block.as_ptr().write(FreeBlock { next: list.head }) };
+                list.head = block.as_ptr();
+                list.len += 1;
+                true
+            })
+            .unwrap_or(false)
+    }
+
+    /// Closes the scope: its blocks go to `depot` in chains of [`BATCH`];
+    /// what the depot has no room for goes back to the allocator.
+    pub(super) fn close(depot: &Depot) {
+        let Some(mut lists) = PENDING.try_with(|p| p.borrow_mut().take()).ok().flatten() else {
+            return;
+        };
+        for class in 0..CLASSES {
+            let list = &mut lists.classes[class];
+            // SAFETY: rule 3: every block we listed holds its link.
+            while let Some(chain) = unsafe { cut(list, BATCH) } {
+                if let Err(refused) = depot.put_chain(class, chain) {
+                    let mut next = refused.head;
+                    while let Some(block) = NonNull::new(next) {
+                        // SAFETY: rule 3 for the link; rule 2: allocated
+                        // with its class layout.
+                        unsafe {
+                            next = block.as_ptr().read().next;
+                            dealloc(block.as_ptr().cast(), class_layout(class));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f`, gathering the cell frees this thread makes without a P and
+/// handing them to `depot` in batches when `f` returns (or unwinds). A
+/// nested call just runs `f` inside the outer scope.
+pub(crate) fn batch_frees<R>(depot: &Depot, f: impl FnOnce() -> R) -> R {
+    #[cfg(not(goro_loom))]
+    {
+        struct Close<'a>(&'a Depot);
+        impl Drop for Close<'_> {
+            fn drop(&mut self) {
+                gather::close(self.0);
+            }
+        }
+        let _close = gather::open().then(|| Close(depot));
+        f()
+    }
+    #[cfg(goro_loom)]
+    {
+        let _ = depot;
+        f()
+    }
+}
+
 /// Memory for a cell of `layout`: from `cache` if the caller holds its P
 /// (refilled from `depot` when empty), from `depot` if it holds none, else
 /// from the allocator.
@@ -445,7 +548,7 @@ pub(crate) unsafe fn free_cell(
     let kept = unsafe {
         match cache {
             Some(cache) => cache.push(class, block, depot),
-            None => depot.put_one(class, block),
+            None => gathered(class, block) || depot.put_one(class, block),
         }
     };
     if kept {
@@ -453,6 +556,25 @@ pub(crate) unsafe fn free_cell(
     }
     // SAFETY: allocated with the class layout (rule 2).
     unsafe { dealloc(block.as_ptr(), class_layout(class)) };
+}
+
+/// Keeps a free from a thread without a P in its open [`batch_frees`]
+/// scope, if there is one.
+///
+/// # Safety
+/// `block` is an unused allocation of `class_layout(class)`.
+#[inline]
+unsafe fn gathered(class: usize, block: NonNull<u8>) -> bool {
+    #[cfg(not(goro_loom))]
+    {
+        // SAFETY: forwarded from the caller.
+        unsafe { gather::keep(class, block) }
+    }
+    #[cfg(goro_loom)]
+    {
+        let _ = (class, block);
+        false
+    }
 }
 
 #[cfg(all(test, not(goro_loom)))]
@@ -617,6 +739,60 @@ mod tests {
         depot.lists.lock().0.bytes = DEPOT_MAX_BYTES;
         // SAFETY: as above.
         unsafe { free_cell(None, &depot, b, l) };
+        assert_eq!(depot.held(), (0, DEPOT_MAX_BYTES));
+        depot.lists.lock().0.bytes = 0;
+    }
+
+    #[test]
+    fn batched_frees_reach_the_depot_when_the_batch_ends() {
+        let depot = Depot::new();
+        let l = layout(100, 8);
+        // SAFETY: no cache; the depot is shared by design.
+        let blocks: Vec<_> = (0..70)
+            .map(|_| unsafe { alloc_cell(None, &depot, l) })
+            .collect();
+        let first = blocks[0];
+        batch_frees(&depot, || {
+            for b in blocks {
+                // SAFETY: each given back once, with its layout.
+                unsafe { free_cell(None, &depot, b, l) };
+            }
+            // Gathered on this thread, not yet in the depot.
+            assert_eq!(depot.held(), (0, 0));
+            // A nested scope does not close the outer one.
+            batch_frees(&depot, || {});
+            assert_eq!(depot.held(), (0, 0));
+        });
+        assert_eq!(depot.held(), (70, 70 * 112));
+        // The blocks are reused, and none was lost on the way.
+        // SAFETY: as above.
+        let again: Vec<_> = (0..70)
+            .map(|_| unsafe { alloc_cell(None, &depot, l) })
+            .collect();
+        assert!(again.contains(&first));
+        assert_eq!(depot.held(), (0, 0));
+        for b in again {
+            // SAFETY: as above, outside any batch: one at a time.
+            unsafe { free_cell(None, &depot, b, l) };
+        }
+        assert_eq!(depot.held(), (70, 70 * 112));
+    }
+
+    #[test]
+    fn batched_frees_that_a_full_depot_refuses_go_to_the_allocator() {
+        let depot = no_depot();
+        let l = layout(100, 8);
+        // SAFETY: as in the test above.
+        let blocks: Vec<_> = (0..40)
+            .map(|_| unsafe { alloc_cell(None, &depot, l) })
+            .collect();
+        batch_frees(&depot, || {
+            for b in blocks {
+                // SAFETY: as above.
+                unsafe { free_cell(None, &depot, b, l) };
+            }
+        });
+        // Nothing kept; Miri reports a leak if a block went nowhere.
         assert_eq!(depot.held(), (0, DEPOT_MAX_BYTES));
         depot.lists.lock().0.bytes = 0;
     }

@@ -22,7 +22,7 @@ use crate::sched::Shared;
 use crate::sync::Arc;
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
 
-pub(crate) use cache::{CellCache, Depot};
+pub(crate) use cache::{CellCache, Depot, batch_frees};
 pub(crate) use cell::{Meta, new_task};
 pub use join::{JoinError, JoinHandle};
 

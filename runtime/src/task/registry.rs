@@ -85,7 +85,10 @@ impl Registry {
     /// own shard, so a cell is usually freed by the thread that allocated
     /// it (glibc frees across threads slowly).
     pub(crate) fn sweep_shard(&self, shard: usize) -> usize {
-        let mut released = Vec::new();
+        // Unlinked nodes are chained through their own `registry_next`
+        // (nobody reads an unlinked node's link: rule 2), so a sweep of
+        // thousands allocates nothing.
+        let mut released: *mut Header = ptr::null_mut();
         let mut live = 0;
         {
             let _guard = self.lock.lock();
@@ -106,7 +109,8 @@ impl Registry {
                         prev_ref
                             .registry_next
                             .store(cur_ref.registry_next.load(Acquire), Release);
-                        released.push(cur_ptr);
+                        cur_ref.registry_next.store(released, Relaxed);
+                        released = cur;
                     } else {
                         live += 1;
                         prev = cur;
@@ -114,9 +118,12 @@ impl Registry {
                 }
             }
         }
-        for ptr in released {
+        while let Some(node) = NonNull::new(released) {
+            // SAFETY: unlinked above; our chain's reference (rule 3) keeps
+            // it alive until the drop below, so read the link first.
+            released = unsafe { node.as_ref() }.registry_next.load(Relaxed);
             // SAFETY: rule 3: unlinking gave us the list's reference.
-            unsafe { drop_ref(ptr) };
+            unsafe { drop_ref(node) };
         }
         live
     }
