@@ -113,6 +113,12 @@ impl Builder {
         Poller::with(self, info)
     }
 
+    /// The backend [`build`](Self::build) would pick, without building a
+    /// poller (the io_uring probe runs once per process).
+    pub fn resolve(&self) -> io::Result<BackendInfo> {
+        self.choose()
+    }
+
     fn choose(&self) -> io::Result<BackendInfo> {
         let info = |kind, reason| BackendInfo { kind, reason };
         let uring = |reason| match probe(self.inject) {

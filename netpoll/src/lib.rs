@@ -42,6 +42,7 @@ mod builder;
 mod op;
 mod poller;
 mod probe;
+mod reactor;
 mod stats;
 mod sync;
 mod sys;
@@ -51,8 +52,9 @@ mod waker;
 
 pub use backend::{Backend, BackendInfo, BackendKind, ENV_VAR, Reason, Unavailable};
 pub use builder::Builder;
-pub use op::{Completion, Interest, Op, Output, PeerAddr, Readiness};
+pub use op::{Completion, Interest, Op, Output, PeerAddr, Readiness, TryNow};
 pub use poller::Poller;
+pub use reactor::{Direction, Reactor, ReadyEvent, Registration};
 pub use stats::Stats;
 pub use table::OpId;
 pub use token_map::{TokenHasher, TokenMap};

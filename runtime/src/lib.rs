@@ -49,6 +49,7 @@ pub use yield_now::{YieldNow, yield_now};
 #[cfg(goro_loom)]
 #[doc(hidden)]
 pub mod __loom {
+    pub use crate::io::claim::{Claim as NetpollClaim, Claimed as NetpollClaimed};
     pub use crate::sched::idle::Idle;
     pub use crate::sched::inject::Inject;
     pub use crate::sched::park::{CondvarPark, Park};

@@ -120,7 +120,7 @@ impl Builder {
     /// Starts the workers and the monitor thread.
     pub fn build(&mut self) -> io::Result<Runtime> {
         crate::io::driver::check_backend(self.config.io_backend)?;
-        let shared = Arc::new(Shared::new(self.config.clone()));
+        let shared = Arc::new(Shared::new(self.config.clone())?);
         shared.timers.refresh_coarse();
         let rt = Runtime {
             handle: Handle {

@@ -211,3 +211,7 @@ pub(crate) use imp::*;
 /// std's `Arc`, for `std::task::Wake` impls (which require it). Never used
 /// for state a loom model must see.
 pub(crate) use std::sync::Arc as StdArc;
+
+/// A once-initialised cell (a socket's reactor registration). It is std's in
+/// both builds: `goro::net`, its only user, is not compiled under loom.
+pub(crate) use std::sync::OnceLock;

@@ -8,6 +8,8 @@ pub mod arena_pool;
 pub mod idle;
 pub mod inject;
 pub mod mpsc;
+pub mod netpoll_park;
+pub mod netpoll_readiness;
 pub mod netpoll_waker;
 pub mod notify;
 pub mod oneshot;

@@ -34,6 +34,7 @@ use std::time::Duration;
 use io_uring::squeue;
 
 use crate::bufring::BufRing;
+use crate::reactor::Direction;
 use crate::table::OpId;
 
 pub use addr::PeerAddr;
@@ -305,6 +306,64 @@ impl Op {
     /// [`Poller::register`](crate::Poller::register) submits).
     pub fn poll_multi(fd: RawFd, interest: Interest) -> Op {
         Op(OpKind::Poll(poll::PollOp::new(fd, interest, true)))
+    }
+}
+
+/// What one non-blocking attempt of an operation gave ([`Op::try_now`]).
+#[derive(Debug)]
+pub enum TryNow {
+    /// Finished with this result; [`Op::finish`] turns the op into its
+    /// output.
+    Done(io::Result<usize>),
+    /// One shot of a multishot operation; more may follow.
+    Shot(io::Result<usize>, Output),
+    /// The call would block: wait for this side's readiness, then retry.
+    WouldBlock(Direction),
+}
+
+impl Op {
+    /// Runs the operation's non-blocking system call once (its epoll form),
+    /// on this thread, for callers that drive readiness themselves (a
+    /// [`Reactor`](crate::Reactor)). `scratch` is the receive area of a
+    /// multishot receive (its bytes are copied out per shot); other ops
+    /// ignore it. Not for timeouts (they complete at once).
+    ///
+    /// ```
+    /// use goro_netpoll::{Op, TryNow};
+    /// use std::os::fd::AsRawFd;
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// a.set_nonblocking(true)?;
+    /// let mut op = Op::recv(a.as_raw_fd(), Vec::with_capacity(8));
+    /// assert!(matches!(op.try_now(&mut []), TryNow::WouldBlock(_)));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_now(&mut self, scratch: &mut [u8]) -> TryNow {
+        let mut ctx = EpollCtx { scratch };
+        match self.0.attempt(&mut ctx) {
+            Attempt::Done(r) => TryNow::Done(r),
+            Attempt::Shot(r, out) => TryNow::Shot(r, out),
+            Attempt::Again(Side::Read) => TryNow::WouldBlock(Direction::Read),
+            Attempt::Again(Side::Write) => TryNow::WouldBlock(Direction::Write),
+        }
+    }
+
+    /// Turns a finished operation and its result into what the caller gets
+    /// (the buffer back, an accepted socket, readiness bits).
+    pub fn finish(self, res: io::Result<usize>) -> (io::Result<usize>, Output) {
+        self.0.finish(res)
+    }
+
+    /// True for an operation that completes more than once (multishot
+    /// accept and receive, readiness registrations).
+    pub fn is_multishot(&self) -> bool {
+        self.0.is_multishot()
+    }
+
+    /// For a plain receive into a buffer: the room it offers, so a caller
+    /// can tell a short read (a stream drained until its next edge) from a
+    /// full one. `None` for every other op.
+    pub fn read_room(&self) -> Option<usize> {
+        self.0.read_room()
     }
 }
 

@@ -45,8 +45,15 @@ impl PollOp {
             return Attempt::Done(Err(io::Error::last_os_error()));
         }
         if n == 0 {
-            // Side is not used for watchers; the driver files them apart.
-            return Attempt::Again(super::Side::Read);
+            // The poller's driver files watchers apart and ignores the side;
+            // a reactor caller waits on it, so a write-only poll says Write.
+            let read = (libc::POLLIN | libc::POLLRDHUP) as u32;
+            let side = if self.interest.bits() & read == 0 {
+                super::Side::Write
+            } else {
+                super::Side::Read
+            };
+            return Attempt::Again(side);
         }
         let bits = pfd.revents as u16 as u32;
         if self.multi {

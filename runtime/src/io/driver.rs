@@ -1,4 +1,12 @@
-//! Which ring an operation goes to, and the threads that own rings.
+//! The I/O backend of a runtime.
+//!
+//! **epoll**: one readiness reactor for the whole runtime (`netpoll.rs`);
+//! ops run on the task's own thread (`ready.rs`), so no thread owns a
+//! ring, there is no I/O thread, and an idle worker parks in the reactor
+//! (one at a time) or on its condvar (`park.rs`).
+//!
+//! **io_uring**: which ring an operation goes to, and the threads that own
+//! rings:
 //!
 //! * Every thread that runs a P loop owns a ring (`enter_worker`). An op
 //!   started there goes straight to that ring: no lock but the op's
@@ -9,8 +17,7 @@
 //! * Threads without a ring (the `block_on` thread, the blocking pool)
 //!   start ops on the runtime's I/O ring, owned by one `<name>-io` thread
 //!   that blocks in it, through its inbox.
-//! * Cancels, abandons and descriptor releases go to the ring that owns the
-//!   op: directly on its thread, else through its inbox and waker. A task
+//! * Cancels and abandons go to the ring that owns the op: directly on its thread, else through its inbox and waker. A task
 //!   that migrated keeps its ops on the ring that started them.
 //! * A thread that stops running a P (a `block_in_place` hand-off) while
 //!   its ring still has ops keeps polling that ring until they are done or
@@ -19,8 +26,9 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use goro_netpoll::{Backend, BackendInfo, Op};
+use goro_netpoll::{Backend, BackendInfo, BackendKind, Op};
 
+use super::netpoll::Netpoll;
 use super::op::OpState;
 use super::ring::{Request, Ring, RingShared};
 use crate::sync::atomic::AtomicBool;
@@ -43,16 +51,56 @@ pub(crate) struct Driver {
     remote: Mutex<Option<Arc<RingShared>>>,
     info: Mutex<Option<BackendInfo>>,
     stopping: Arc<AtomicBool>,
+    /// The runtime's reactor when the backend is epoll.
+    netpoll: Option<Arc<Netpoll>>,
+}
+
+/// Where a worker parks besides its condvar.
+pub(crate) enum ParkIo {
+    /// Its own ring (io_uring), woken through the ring's waker.
+    Ring(goro_netpoll::Waker),
+    /// The runtime's reactor (epoll), if no other worker blocks in it.
+    Reactor(Arc<Netpoll>),
 }
 
 impl Driver {
-    pub(crate) fn new(backend: Backend, thread_name: &str) -> Driver {
-        Driver {
+    /// Resolves the backend; on epoll builds the runtime's one reactor.
+    pub(crate) fn new(backend: Backend, thread_name: &str) -> std::io::Result<Driver> {
+        let mut info = None;
+        let mut netpoll = None;
+        if !cfg!(miri) {
+            // A resolution error (say an explicit io_uring that cannot run)
+            // is reported by the rings, as before.
+            if let Ok(chosen) = builder_for(backend).resolve() {
+                if chosen.kind == BackendKind::Epoll {
+                    netpoll = Some(Arc::new(Netpoll::new()?));
+                    log::info!("goro: I/O backend {chosen}");
+                    info = Some(chosen);
+                }
+            }
+        }
+        Ok(Driver {
             backend,
             thread_name: thread_name.to_string(),
             remote: Mutex::new(None),
-            info: Mutex::new(None),
+            info: Mutex::new(info),
             stopping: Arc::new(AtomicBool::new(false)),
+            netpoll,
+        })
+    }
+
+    /// The runtime's reactor, on epoll.
+    pub(crate) fn netpoll(&self) -> Option<&Arc<Netpoll>> {
+        self.netpoll.as_ref()
+    }
+
+    /// Go's `netpoll(0)` before stealing (and every 61 ticks): reaps this
+    /// thread's ring, or polls the reactor if that can find anything.
+    /// Returns what it delivered.
+    pub(crate) fn poll_now(&self) -> usize {
+        match &self.netpoll {
+            Some(np) => np.poll_now(),
+            None => turn_local(Some(Duration::ZERO)),
         }
     }
 
@@ -61,17 +109,8 @@ impl Driver {
         *self.info.lock()
     }
 
-    /// Poller settings: the requested backend unless `GORO_IO_BACKEND`
-    /// overrides it, and a buffer ring for multishot receive (an idle
-    /// connection then holds no receive buffer).
     fn builder(&self) -> goro_netpoll::Builder {
-        let env_set = std::env::var(goro_netpoll::ENV_VAR)
-            .map(|v| matches!(v.as_str(), "epoll" | "uring" | "io_uring"))
-            .unwrap_or(false);
-        let backend = if env_set { Backend::Auto } else { self.backend };
-        goro_netpoll::Poller::builder()
-            .backend(backend)
-            .buffer_ring(BUF_RING_COUNT, BUF_RING_SIZE)
+        builder_for(self.backend)
     }
 
     fn new_ring(&self) -> std::io::Result<Ring> {
@@ -138,24 +177,27 @@ impl Driver {
         }
     }
 
-    /// A thread starts running a P: give it a ring (once per thread) and
-    /// return the waker its park should use. `None` if the ring cannot be
-    /// built (the worker then parks on its condvar and its ops go to the
-    /// I/O ring).
-    pub(crate) fn enter_worker(&self) -> Option<goro_netpoll::Waker> {
+    /// A thread starts running a P: on epoll, the reactor to park in; on
+    /// io_uring, give it a ring (once per thread) and return the waker its
+    /// park should use. `None` if the ring cannot be built (the worker then
+    /// parks on its condvar and its ops go to the I/O ring).
+    pub(crate) fn enter_worker(&self) -> Option<ParkIo> {
         if cfg!(miri) {
             // Miri cannot run io_uring or epoll system calls; the scheduler
             // tests it runs use no I/O, so workers park on their condvar.
             return None;
         }
+        if let Some(np) = &self.netpoll {
+            return Some(ParkIo::Reactor(np.clone()));
+        }
         if let Some(w) = local_waker() {
-            return Some(w);
+            return Some(ParkIo::Ring(w));
         }
         match self.new_ring() {
             Ok(ring) => {
                 let w = ring.waker();
                 install(ring);
-                Some(w)
+                Some(ParkIo::Ring(w))
             }
             Err(e) => {
                 log::warn!("goro: worker runs without its own ring: {e}");
@@ -182,6 +224,30 @@ pub(crate) fn check_backend(backend: Backend) -> std::io::Result<()> {
         goro_netpoll::Poller::builder().backend(backend).build()?;
     }
     Ok(())
+}
+
+/// Poller settings: the requested backend unless `GORO_IO_BACKEND`
+/// overrides it, and a buffer ring for multishot receive (an idle
+/// connection then holds no receive buffer).
+fn builder_for(backend: Backend) -> goro_netpoll::Builder {
+    let env_set = std::env::var(goro_netpoll::ENV_VAR)
+        .map(|v| matches!(v.as_str(), "epoll" | "uring" | "io_uring"))
+        .unwrap_or(false);
+    let backend = if env_set { Backend::Auto } else { backend };
+    goro_netpoll::Poller::builder()
+        .backend(backend)
+        .buffer_ring(BUF_RING_COUNT, BUF_RING_SIZE)
+}
+
+/// The current runtime's reactor if it runs epoll (`None` on io_uring).
+///
+/// # Panics
+/// Outside a goro runtime.
+pub(crate) fn current_netpoll() -> Option<Arc<Netpoll>> {
+    crate::context::with_current(|s| match s {
+        Some(s) => s.io.netpoll().cloned(),
+        None => panic!("goro::net I/O polled outside a goro runtime"),
+    })
 }
 
 fn install(ring: Ring) {

@@ -11,9 +11,10 @@ use std::collections::VecDeque;
 use std::io;
 use std::task::{Context, Poll, Waker};
 
-use goro_netpoll::{Op, Output};
+use goro_netpoll::{Op, Output, Registration};
 
 use super::driver;
+use super::ready::ReadyOp;
 use super::ring::{Request, RingShared};
 use crate::sync::{Arc, Mutex};
 
@@ -154,11 +155,6 @@ impl Submission {
         }
     }
 
-    /// The ring the op belongs to.
-    pub(crate) fn ring(&self) -> &Arc<RingShared> {
-        &self.ring
-    }
-
     /// The next shot; `Ready(None)` once the final one has been taken.
     pub(crate) fn poll_shot(&mut self, cx: &mut Context<'_>) -> Poll<Option<(Shot, bool)>> {
         if self.done {
@@ -201,10 +197,49 @@ impl Drop for Submission {
     }
 }
 
+/// An op once started: on a ring (io_uring), or driven by the runtime
+/// reactor's readiness on the task's own thread (epoll).
+pub(crate) enum Started {
+    Ring(Submission),
+    Ready(ReadyOp),
+    /// The descriptor could not be registered: the error, once.
+    Failed(Option<Shot>),
+}
+
+impl Started {
+    /// Starts `op`. `reg` is the descriptor's reactor registration on
+    /// epoll, `None` on io_uring.
+    pub(crate) fn start(op: Op, reg: Option<io::Result<Registration>>) -> Started {
+        match reg {
+            None => Started::Ring(Submission::start(op)),
+            Some(Ok(reg)) => Started::Ready(ReadyOp::new(op, reg)),
+            Some(Err(e)) => Started::Failed(Some(op.finish(Err(e)))),
+        }
+    }
+
+    /// The next shot, with whether more follow; `None` once finished.
+    pub(crate) fn poll_shot(&mut self, cx: &mut Context<'_>) -> Poll<Option<(Shot, bool)>> {
+        match self {
+            Started::Ring(sub) => sub.poll_shot(cx),
+            Started::Ready(op) => op.poll_shot(cx),
+            Started::Failed(shot) => Poll::Ready(shot.take().map(|s| (s, false))),
+        }
+    }
+
+    /// See [`Submission::cancel`].
+    pub(crate) fn cancel(&mut self) {
+        match self {
+            Started::Ring(sub) => sub.cancel(),
+            Started::Ready(op) => op.cancel(),
+            Started::Failed(_) => {}
+        }
+    }
+}
+
 /// A one-shot op, started on first poll.
 pub(crate) struct OpFuture {
     op: Option<Op>,
-    sub: Option<Submission>,
+    sub: Option<Started>,
 }
 
 impl OpFuture {
@@ -215,21 +250,16 @@ impl OpFuture {
         }
     }
 
-    /// The ring the op went to, once started.
-    pub(crate) fn ring(&self) -> Option<&Arc<RingShared>> {
-        self.sub.as_ref().map(Submission::ring)
-    }
-
-    /// Submits the op if it is not yet submitted.
-    pub(crate) fn start(&mut self) {
+    /// Submits the op if it is not yet submitted (`reg` as in
+    /// [`Started::start`], asked only then).
+    pub(crate) fn start(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
         if let Some(op) = self.op.take() {
-            self.sub = Some(Submission::start(op));
+            self.sub = Some(Started::start(op, reg()));
         }
     }
 
-    /// Polls for the (single) completion.
+    /// Polls for the (single) completion; the op must have been started.
     pub(crate) fn poll_op(&mut self, cx: &mut Context<'_>) -> Poll<Shot> {
-        self.start();
         let Some(sub) = self.sub.as_mut() else {
             return Poll::Ready((Err(already_done()), Output::None));
         };
@@ -250,11 +280,9 @@ impl OpFuture {
 
     /// See [`Submission::cancel`]. An op not yet polled is started first
     /// and cancelled at once, so its buffer comes back the usual way.
-    pub(crate) fn cancel(&mut self) {
-        if let Some(op) = self.op.take() {
-            self.sub = Some(Submission::start(op));
-        }
-        if let Some(sub) = &self.sub {
+    pub(crate) fn cancel(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
+        self.start(reg);
+        if let Some(sub) = &mut self.sub {
             sub.cancel();
         }
     }

@@ -28,10 +28,9 @@
 //!    cancel, not on abandon: the poller owns the buffers until then).
 
 use std::io;
-use std::os::fd::RawFd;
 use std::time::Duration;
 
-use goro_netpoll::{BackendInfo, BackendKind, Completion, Op, OpId, Poller};
+use goro_netpoll::{BackendInfo, Completion, Op, OpId, Poller};
 
 use super::op::OpState;
 use crate::sync::atomic::AtomicU64;
@@ -46,9 +45,6 @@ pub(crate) enum Request {
     Cancel(u64),
     /// Nobody wants the op any more: cancel and forget it.
     Abandon(u64),
-    /// Forget a descriptor before it is closed (epoll keeps registrations).
-    /// The descriptor closes when the last ring drops its `Arc`.
-    Release(RawFd, Arc<dyn Send + Sync>),
 }
 
 /// The half of a ring that any thread may use.
@@ -68,10 +64,6 @@ impl RingShared {
     /// Which backend this ring runs.
     pub(crate) fn info(&self) -> BackendInfo {
         self.info
-    }
-
-    pub(crate) fn is_epoll(&self) -> bool {
-        self.info.kind == BackendKind::Epoll
     }
 
     /// Queues `req` for the owner and wakes it (rule 3).
@@ -147,10 +139,6 @@ impl Ring {
             Request::Submit(token, op, state) => self.submit(token, op, state),
             Request::Cancel(token) => self.cancel(token),
             Request::Abandon(token) => self.abandon(token),
-            Request::Release(fd, keep) => {
-                self.release(fd);
-                drop(keep);
-            }
         }
     }
 
@@ -187,10 +175,6 @@ impl Ring {
         if let Some((id, _)) = self.ops.remove(&token) {
             self.poller.abandon(id);
         }
-    }
-
-    pub(crate) fn release(&mut self, fd: RawFd) {
-        self.poller.release_fd(fd);
     }
 
     /// Runs the inbox, polls (blocking up to `timeout`), and hands every

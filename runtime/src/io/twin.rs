@@ -2,16 +2,18 @@
 //! models exercise queues and parking, not system calls.
 
 pub(crate) mod driver {
-    use std::time::Duration;
-
     use goro_netpoll::{Backend, BackendInfo};
 
     /// No rings, no I/O thread.
     pub(crate) struct Driver;
 
     impl Driver {
-        pub(crate) fn new(_backend: Backend, _thread_name: &str) -> Driver {
-            Driver
+        pub(crate) fn new(_backend: Backend, _thread_name: &str) -> std::io::Result<Driver> {
+            Ok(Driver)
+        }
+
+        pub(crate) fn poll_now(&self) -> usize {
+            0
         }
 
         pub(crate) fn info(&self) -> Option<BackendInfo> {
@@ -29,10 +31,6 @@ pub(crate) mod driver {
 
     pub(crate) fn check_backend(_backend: Backend) -> std::io::Result<()> {
         Ok(())
-    }
-
-    pub(crate) fn turn_local(_timeout: Option<Duration>) -> usize {
-        0
     }
 }
 

@@ -1,32 +1,30 @@
-//! A socket descriptor shared by a stream and its halves, and released
-//! from every epoll ring that saw it before it closes.
+//! A socket descriptor shared by a stream and its halves, registered once
+//! with the runtime's reactor on epoll.
 //!
-//! epoll keeps a descriptor registered until it is released (see
-//! `docs/netpoll.md`, rule 8): were the number closed and reused first,
-//! the new socket would inherit a registration the kernel already dropped,
-//! and its waits would never end. So closing is a protocol:
-//!
-//! 1. every op notes its ring in `rings` (epoll rings only; io_uring keeps
-//!    no per-descriptor state);
-//! 2. on drop, each noted ring gets `Release(fd, holder)`, where `holder`
-//!    owns the descriptor;
-//! 3. the descriptor closes when the last ring has released it and dropped
-//!    its `holder` — never before, so its number cannot be reused early.
+//! 1. On epoll the descriptor is registered the first time an operation
+//!    runs on it (a socket may be built before any runtime exists, as
+//!    `TcpListener::bind` outside `block_on` is), under `init`, so two
+//!    tasks starting their first ops at once register it once.
+//! 2. On drop it is deregistered *before* it closes: the number cannot be
+//!    reused while the reactor still thinks it is registered.
+//! 3. io_uring keeps no per-descriptor state: nothing to register.
 
+use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use crate::io::driver;
-use crate::io::ring::{Request, RingShared};
-use crate::sync::{Arc, Mutex};
+use goro_netpoll::Registration;
 
-/// Owns the descriptor; dropping the last clone closes it.
-struct Holder(#[allow(dead_code)] OwnedFd);
+use crate::io::driver;
+use crate::io::netpoll::Netpoll;
+use crate::sync::{Arc, Mutex, OnceLock};
 
 /// A non-blocking socket known to the I/O driver.
 pub(crate) struct SocketFd {
     raw: RawFd,
-    holder: Option<Arc<Holder>>,
-    rings: Mutex<Vec<Arc<RingShared>>>,
+    reg: OnceLock<(Arc<Netpoll>, Registration)>,
+    init: Mutex<()>,
+    /// Closed after `drop` deregistered it (fields drop after `Drop::drop`).
+    _fd: OwnedFd,
 }
 
 impl SocketFd {
@@ -34,8 +32,9 @@ impl SocketFd {
     pub(crate) fn new(fd: OwnedFd) -> SocketFd {
         SocketFd {
             raw: fd.as_raw_fd(),
-            holder: Some(Arc::new(Holder(fd))),
-            rings: Mutex::new(Vec::new()),
+            reg: OnceLock::new(),
+            init: Mutex::new(()),
+            _fd: fd,
         }
     }
 
@@ -43,28 +42,44 @@ impl SocketFd {
         self.raw
     }
 
-    /// Rule 1: remember that `ring` has seen this descriptor.
-    pub(crate) fn note(&self, ring: &Arc<RingShared>) {
-        if !ring.is_epoll() {
-            return;
+    /// The reactor registration on epoll (rule 1), `None` on io_uring.
+    ///
+    /// # Panics
+    /// Outside a goro runtime, on first use.
+    #[inline]
+    pub(crate) fn ready_reg(&self) -> Option<io::Result<&Registration>> {
+        if let Some((_, reg)) = self.reg.get() {
+            return Some(Ok(reg));
         }
-        let mut rings = self.rings.lock();
-        if !rings.iter().any(|r| Arc::ptr_eq(r, ring)) {
-            rings.push(ring.clone());
+        self.register()
+    }
+
+    /// [`ready_reg`](Self::ready_reg), owned.
+    pub(crate) fn registration(&self) -> Option<io::Result<Registration>> {
+        self.ready_reg().map(|r| r.cloned())
+    }
+
+    #[cold]
+    fn register(&self) -> Option<io::Result<&Registration>> {
+        let np = driver::current_netpoll()?;
+        let _init = self.init.lock();
+        if let Some((_, reg)) = self.reg.get() {
+            return Some(Ok(reg));
         }
+        let reg = match np.reactor().register(self.raw) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        let _ = self.reg.set((np, reg));
+        self.reg.get().map(|(_, reg)| Ok(reg))
     }
 }
 
 impl Drop for SocketFd {
     fn drop(&mut self) {
-        let Some(holder) = self.holder.take() else {
-            return;
-        };
-        let rings = std::mem::take(&mut *self.rings.lock());
-        for ring in rings {
-            let keep: Arc<dyn Send + Sync> = holder.clone();
-            driver::on_ring(&ring, Request::Release(self.raw, keep));
+        // Rule 2.
+        if let Some((np, reg)) = self.reg.get() {
+            np.reactor().deregister(reg);
         }
-        drop(holder);
     }
 }

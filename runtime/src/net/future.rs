@@ -23,7 +23,6 @@ use crate::io::op::{OpFuture, Shot};
 pub struct IoFuture<'a, T> {
     op: OpFuture,
     fd: &'a SocketFd,
-    noted: bool,
     map: fn(Shot) -> T,
 }
 
@@ -32,7 +31,6 @@ impl<'a, T> IoFuture<'a, T> {
         IoFuture {
             op: OpFuture::new(op),
             fd,
-            noted: false,
             map,
         }
     }
@@ -59,17 +57,8 @@ impl<'a, T> IoFuture<'a, T> {
     /// # }).unwrap();
     /// ```
     pub fn cancel(&mut self) {
-        self.op.cancel();
-        self.note();
-    }
-
-    fn note(&mut self) {
-        if !self.noted {
-            if let Some(ring) = self.op.ring() {
-                self.fd.note(ring);
-                self.noted = true;
-            }
-        }
+        let fd = self.fd;
+        self.op.cancel(|| fd.registration());
     }
 }
 
@@ -78,9 +67,8 @@ impl<T> Future for IoFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.get_mut();
-        // Note the ring before the op can finish and forget it (fd.rs rule 1).
-        this.op.start();
-        this.note();
+        let fd = this.fd;
+        this.op.start(|| fd.registration());
         this.op.poll_op(cx).map(this.map)
     }
 }

@@ -8,13 +8,13 @@ use std::task::{Context, Poll};
 use goro_netpoll::{Op, Output};
 
 use super::fd::SocketFd;
-use crate::io::op::Submission;
+use crate::io::op::Started;
 
-/// One multishot op, started on first poll, noting its ring on `fd`.
+/// One multishot op, started on first poll.
 pub(crate) struct Multi<'a> {
     fd: &'a SocketFd,
     op: Option<Op>,
-    sub: Option<Submission>,
+    sub: Option<Started>,
     ended: bool,
 }
 
@@ -37,9 +37,7 @@ impl<'a> Multi<'a> {
             return Poll::Ready(None);
         }
         if let Some(op) = self.op.take() {
-            let sub = Submission::start(op);
-            self.fd.note(sub.ring());
-            self.sub = Some(sub);
+            self.sub = Some(Started::start(op, self.fd.registration()));
         }
         let Some(sub) = self.sub.as_mut() else {
             return Poll::Ready(None);

@@ -1,15 +1,17 @@
 //! What TCP and Unix streams share: owned-buffer reads and writes through
 //! the ring, and readiness-style `poll_read`/`poll_write` for adapters.
 //!
-//! Readiness style tries the system call first (as Go does) and waits for
-//! a one-shot readiness op only on `EAGAIN`; the waiting op lives in the
-//! caller's slot so that repeated polls reuse it.
+//! Readiness style tries the system call first (as Go does) and, on
+//! `EAGAIN`, waits: on epoll for the runtime reactor's readiness of that
+//! side (cleared with the snapshot's tick, `goro_netpoll::Registration`);
+//! on io_uring in a one-shot readiness op that lives in the caller's slot,
+//! so that repeated polls reuse it.
 
 use std::io;
 use std::net::Shutdown;
 use std::task::{Context, Poll};
 
-use goro_netpoll::{Interest, Op};
+use goro_netpoll::{Direction, Interest, Op};
 
 use super::fd::SocketFd;
 use super::future::{IoFuture, buf_result, bufs_result, shared_bufs_result, unit_result};
@@ -94,10 +96,7 @@ impl StreamCore {
         interest: Interest,
     ) -> Poll<io::Result<()>> {
         let op = slot.get_or_insert_with(|| OpFuture::new(Op::poll(self.fd.raw(), interest)));
-        op.start();
-        if let Some(ring) = op.ring() {
-            self.fd.note(ring);
-        }
+        op.start(|| self.fd.registration());
         match op.poll_op(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready((r, _)) => {
@@ -113,19 +112,12 @@ impl StreamCore {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
+        let fd = self.fd.raw();
+        self.poll_io(slot, cx, Direction::Read, || {
             // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes
             // for the whole call.
-            let n = unsafe { libc::recv(self.fd.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if let Some(done) = syscall_done(n) {
-                *slot = None;
-                return Poll::Ready(done);
-            }
-            match self.poll_ready(slot, cx, Interest::READABLE) {
-                Poll::Ready(Ok(())) => continue,
-                other => return other.map_ok(|()| 0),
-            }
-        }
+            unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) }
+        })
     }
 
     pub(crate) fn poll_write(
@@ -134,26 +126,12 @@ impl StreamCore {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
+        let fd = self.fd.raw();
+        self.poll_io(slot, cx, Direction::Write, || {
             // SAFETY: `buf` is a valid region of `buf.len()` bytes for the
             // whole call. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
-            let n = unsafe {
-                libc::send(
-                    self.fd.raw(),
-                    buf.as_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_NOSIGNAL,
-                )
-            };
-            if let Some(done) = syscall_done(n) {
-                *slot = None;
-                return Poll::Ready(done);
-            }
-            match self.poll_ready(slot, cx, Interest::WRITABLE) {
-                Poll::Ready(Ok(())) => continue,
-                other => return other.map_ok(|()| 0),
-            }
-        }
+            unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) }
+        })
     }
 
     /// Readiness-style vectored write: one `sendmsg` over `bufs` (at most
@@ -166,7 +144,8 @@ impl StreamCore {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let bufs = &bufs[..bufs.len().min(IOV_MAX)];
-        loop {
+        let fd = self.fd.raw();
+        self.poll_io(slot, cx, Direction::Write, || {
             // SAFETY: an all-zero msghdr is valid (no name, no control data).
             let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
             // `IoSlice` is ABI-compatible with `iovec` on Unix (its documented
@@ -176,12 +155,50 @@ impl StreamCore {
             // SAFETY: `msg` points at `bufs.len()` iovecs, each a valid
             // readable region, for the whole call. MSG_NOSIGNAL as in
             // `poll_write`.
-            let n = unsafe { libc::sendmsg(self.fd.raw(), &msg, libc::MSG_NOSIGNAL) };
-            if let Some(done) = syscall_done(n) {
+            unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) }
+        })
+    }
+
+    /// Runs `call` (a non-blocking system call on this socket) until it
+    /// does not block. epoll: wait for `dir` on the reactor between tries,
+    /// clearing it with the snapshot taken before the call; io_uring: wait
+    /// in the caller's one-shot poll op (`slot`).
+    fn poll_io(
+        &self,
+        slot: &mut Option<OpFuture>,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut call: impl FnMut() -> isize,
+    ) -> Poll<io::Result<usize>> {
+        if let Some(reg) = self.fd.ready_reg() {
+            let reg = match reg {
+                Ok(r) => r,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            loop {
+                let ev = match reg.poll_ready(dir, cx) {
+                    Poll::Ready(ev) => ev,
+                    Poll::Pending => return Poll::Pending,
+                };
+                let n = call();
+                if let Some(done) = syscall_done(n) {
+                    return Poll::Ready(done);
+                }
+                if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                    reg.clear_readiness(ev);
+                }
+            }
+        }
+        let interest = match dir {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        };
+        loop {
+            if let Some(done) = syscall_done(call()) {
                 *slot = None;
                 return Poll::Ready(done);
             }
-            match self.poll_ready(slot, cx, Interest::WRITABLE) {
+            match self.poll_ready(slot, cx, interest) {
                 Poll::Ready(Ok(())) => continue,
                 other => return other.map_ok(|()| 0),
             }

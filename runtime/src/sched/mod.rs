@@ -203,9 +203,9 @@ impl Overflow<Notified> for ToInject<'_> {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> Shared {
+    pub(crate) fn new(config: Config) -> std::io::Result<Shared> {
         let n = config.worker_threads;
-        Shared {
+        Ok(Shared {
             ps: (0..n)
                 .map(|i| P::new(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1)))
                 .collect(),
@@ -214,7 +214,7 @@ impl Shared {
             registry: Registry::new(n + 1),
             timers: Timers::new(n),
             cell_depot: crate::task::Depot::new(),
-            io: crate::io::driver::Driver::new(config.io_backend, &config.thread_name),
+            io: crate::io::driver::Driver::new(config.io_backend, &config.thread_name)?,
             blocking: blocking::Pool::new(config.max_blocking_threads, config.keep_alive),
             config,
             shutdown: AtomicBool::new(false),
@@ -226,7 +226,7 @@ impl Shared {
             join_handles: Mutex::new(Vec::new()),
             sysmon_lock: Mutex::new(false),
             sysmon_cvar: Condvar::new(),
-        }
+        })
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {

@@ -52,7 +52,8 @@ const RUNNEXT_BACKOFF: Duration = Duration::from_micros(3);
 pub(crate) fn run(shared: Arc<Shared>, index: usize) {
     let _enter = context::enter(&shared, Some(index));
     let p = &shared.ps[index];
-    // This thread owns a ring and parks in it (docs/runtime-io.md).
+    // This thread parks in its ring (io_uring) or, one worker at a time,
+    // in the runtime's reactor (epoll); docs/runtime-io.md.
     p.park.set_waker(shared.io.enter_worker());
     loop {
         if shared.is_shutdown() {
@@ -62,8 +63,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         let tick = p.tick.load(Relaxed).wrapping_add(1);
         p.tick.store(tick, Relaxed);
         if tick % GLOBAL_INTERVAL == 0 {
-            // A busy worker still reaps its ring's completions.
-            crate::io::driver::turn_local(Some(Duration::ZERO));
+            // A busy worker still reaps its ring's completions (or the
+            // reactor's edges, if no idle worker blocks in it).
+            shared.io.poll_now();
             shared.timers.fire_due();
             p.maybe_sweep(&shared.registry, index);
         }
@@ -72,9 +74,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         let task = match next_task(&shared, p, tick) {
             Some(t) => Some(found(&shared, p, t)),
             None => {
-                // Go's findRunnable: poll the ring without blocking before
-                // stealing; what it completes runs here next.
-                if crate::io::driver::turn_local(Some(Duration::ZERO)) > 0 {
+                // Go's findRunnable: poll the ring (or the reactor) without
+                // blocking before stealing; what it wakes runs here next.
+                if shared.io.poll_now() > 0 {
                     continue;
                 }
                 search(&shared, index)
