@@ -3,7 +3,8 @@
 //! Every 5 ms while any worker is awake (10 ms when all are parked, and
 //! every millisecond while some worker has been seen in the same poll, so a
 //! stuck poll is noticed 10–16 ms in; Go's sysmon backs off the same way)
-//! it refreshes the coarse clock, fires due timers if no worker did, and
+//! it refreshes the coarse clock, fires due timers if no worker did, on
+//! epoll polls the reactor if no idle worker blocks in it, and
 //! looks for a worker stuck in one poll: a P whose poll count has not moved
 //! for more than 10 ms while it is polling. Go would preempt it; a library
 //! cannot interrupt a future, so sysmon counts it (`stuck_polls`), logs the
@@ -67,6 +68,10 @@ pub(crate) fn run(shared: &Shared) {
         }
         shared.timers.refresh_coarse();
         shared.timers.fire_due();
+        // Go's sysmon polls the network when nobody has for a while: on
+        // epoll, if no idle worker blocks in the reactor (all are busy),
+        // deliver its edges from here so they do not wait behind long polls.
+        shared.io.poll_reactor();
         let now = Instant::now();
         for (p, w) in shared.ps.iter().zip(watch.iter_mut()) {
             let polls = p.counters.polls.load(Relaxed);

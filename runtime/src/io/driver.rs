@@ -94,6 +94,12 @@ impl Driver {
         self.netpoll.as_ref()
     }
 
+    /// Sysmon's look at the reactor (epoll; nothing on io_uring, whose
+    /// rings only their owners may poll).
+    pub(crate) fn poll_reactor(&self) -> usize {
+        self.netpoll.as_ref().map_or(0, |np| np.poll_now())
+    }
+
     /// Go's `netpoll(0)` before stealing (and every 61 ticks): reaps this
     /// thread's ring, or polls the reactor if that can find anything.
     /// Returns what it delivered.

@@ -16,6 +16,10 @@ pub(crate) mod driver {
             0
         }
 
+        pub(crate) fn poll_reactor(&self) -> usize {
+            0
+        }
+
         pub(crate) fn info(&self) -> Option<BackendInfo> {
             None
         }
