@@ -22,9 +22,14 @@
 //!    the task's second check sees the new bits, or the reactor's lock
 //!    comes after the task's and finds the waker: a waker stored just after
 //!    an edge was consumed is never stranded.
-//! 4. `READ_CLOSED`/`WRITE_CLOSED` are sticky (a stream that saw its peer
-//!    close stays readable: the end of stream must be read, and no further
-//!    edge would announce it); every other bit is cleared by rule 2.
+//! 4. `READ_CLOSED`/`WRITE_CLOSED` survive reads (a stream that saw its
+//!    peer close stays readable: the end of stream must be read, and no
+//!    further edge would announce it), but a call that says `EAGAIN`
+//!    clears its whole side through rule 2, closed bit included: the bit
+//!    was stale (say the `EPOLLHUP` an unconnected socket reports if an
+//!    edge is harvested between its registration and its `connect`), and
+//!    a close that happens later makes an edge of its own. Without that,
+//!    a stale closed bit would make every wait return at once.
 //! 5. Deregistration sets every bit and wakes every waiter, so nobody
 //!    waits on a descriptor the reactor forgot.
 
@@ -60,14 +65,6 @@ impl Direction {
         match self {
             Direction::Read => READ_MASK,
             Direction::Write => WRITE_MASK,
-        }
-    }
-
-    /// The bits rule 2 may clear (not the sticky ones of rule 4).
-    fn clearable(self) -> usize {
-        match self {
-            Direction::Read => READABLE | ERROR,
-            Direction::Write => WRITABLE | ERROR,
         }
     }
 }
@@ -226,7 +223,7 @@ impl Registration {
             if (cur >> TICK_SHIFT) as u16 != ev.tick {
                 return;
             }
-            let new = cur & !ev.dir.clearable();
+            let new = cur & !ev.dir.mask();
             match self
                 .io
                 .readiness
