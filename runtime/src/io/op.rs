@@ -6,6 +6,8 @@
 //! `Waker`. [`Submission`] is the task's handle: it polls the mailbox, and
 //! on drop before the final completion it *abandons* the op on the ring
 //! that owns it (the poller frees the buffers when the kernel is done).
+//! [`Started`] is what the net layer holds: a ring submission (io_uring)
+//! or a [`ReadyOp`] run on the task's own thread (epoll, `ready.rs`).
 
 use std::collections::VecDeque;
 use std::io;

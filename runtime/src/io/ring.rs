@@ -1,5 +1,6 @@
 //! One ring: a `goro_netpoll::Poller` owned by one thread, plus the shared
-//! half other threads reach it through.
+//! half other threads reach it through. goro builds rings on io_uring only;
+//! epoll runs on the runtime's shared reactor (`netpoll.rs`).
 //!
 //! # Protocol
 //!
@@ -13,7 +14,7 @@
 //!    in order (one inbox), so a `Cancel(t)` never overtakes its `Submit(t)`.
 //!    An op submitted directly on the owning thread is in the table before
 //!    the submit returns, so a later remote cancel finds it too, unless it
-//!    already finished in the submit (epoll tries the system call there):
+//!    already finished in the submit (a netpoll poller may report it there):
 //!    then its result is in its mailbox and a cancel has nothing to do.
 //! 3. A remote thread pushes its request, *then* wakes the poller. The
 //!    owner drains the inbox before and after each `poll`; the netpoll
@@ -146,11 +147,11 @@ impl Ring {
     pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>) {
         match self.poller.submit(op, token) {
             Ok(id) => {
-                // On epoll the system call is tried at submit, and usually
-                // succeeds: hand that result over now, so the task finds it
-                // when it polls its op right after this call, without a
-                // wake-up and a trip through the run queue. An op that
-                // finished here skips the table (rule 5).
+                // A poller may finish an op in its submit (netpoll's epoll
+                // backend tries the system call there; goro's io_uring
+                // rings seldom do): hand that result over now, so the task
+                // finds it when it polls its op right after this call. An
+                // op that finished here skips the table (rule 5).
                 self.poller.take_ready(&mut self.done);
                 if self.done.iter().any(|c| c.token == token && !c.more) {
                     self.dispatch(Some((token, &state)));
