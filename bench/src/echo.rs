@@ -224,6 +224,23 @@ pub struct Load {
     pub depth: usize,
     /// Messages per connection.
     pub per_conn: usize,
+    /// Messages per second offered over all connections; 0 sends each
+    /// message as soon as the depth allows (a closed loop, which
+    /// saturates this 2-vCPU machine). A paced load leaves the server idle
+    /// between messages, so its CPU per message is its own cost,
+    /// wake-ups included.
+    pub rate: u64,
+}
+
+impl Load {
+    /// When connection `index` may send its message number `nth` (counted
+    /// from 0), relative to the start; `None` when unpaced.
+    fn send_at(&self, index: usize, nth: usize) -> Option<Duration> {
+        (self.rate > 0).then(|| {
+            let slot = nth as u64 * self.conns as u64 + index as u64;
+            Duration::from_nanos(slot * 1_000_000_000 / self.rate)
+        })
+    }
 }
 
 /// What one run measured.
@@ -270,6 +287,7 @@ impl Measured {
 }
 
 struct Conn {
+    index: usize,
     stream: MioStream,
     sent: usize,
     out: Vec<u8>,
@@ -293,6 +311,7 @@ pub fn drive(server: &Running, load: Load) -> io::Result<Measured> {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         conns.push(Conn {
+            index: i,
             stream,
             sent: 0,
             out: Vec::new(),
@@ -312,13 +331,31 @@ pub fn drive(server: &Running, load: Load) -> io::Result<Measured> {
     let cpu0 = server.cpu_ns();
     let start = Instant::now();
     for c in conns.iter_mut() {
-        pump(c, &payload, load)?;
+        pump(c, &payload, load, start)?;
     }
+    let mut last_event = start;
     while done < load.conns {
-        poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+        // Paced: wake for the earliest message that is due next.
+        let next_due = conns
+            .iter()
+            .filter(|c| c.sent < load.per_conn && c.sent - c.got / load.size < load.depth)
+            .filter_map(|c| load.send_at(c.index, c.sent))
+            .min()
+            .map(|at| (start + at).saturating_duration_since(Instant::now()));
+        poll.poll(
+            &mut events,
+            Some(next_due.unwrap_or(Duration::from_secs(10))),
+        )?;
         if events.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "echo stalled"));
+            if last_event.elapsed() > Duration::from_secs(10) {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "echo stalled"));
+            }
+            for c in conns.iter_mut() {
+                pump(c, &payload, load, start)?;
+            }
+            continue;
         }
+        last_event = Instant::now();
         for ev in events.iter() {
             let c = &mut conns[ev.token().0];
             let before = c.got / load.size;
@@ -337,7 +374,7 @@ pub fn drive(server: &Running, load: Load) -> io::Result<Measured> {
                 }
             }
             let finished_now = c.got / load.size >= load.per_conn;
-            pump(c, &payload, load)?;
+            pump(c, &payload, load, start)?;
             if finished_now && before < load.per_conn {
                 done += 1;
             }
@@ -349,10 +386,16 @@ pub fn drive(server: &Running, load: Load) -> io::Result<Measured> {
     Ok(measured)
 }
 
-/// Queues messages up to the depth and writes what the socket takes.
-fn pump(c: &mut Conn, payload: &[u8], load: Load) -> io::Result<()> {
+/// Queues the messages that the depth allows and that are due, and writes
+/// what the socket takes.
+fn pump(c: &mut Conn, payload: &[u8], load: Load, start: Instant) -> io::Result<()> {
     let received = c.got / load.size;
     while c.sent < load.per_conn && c.sent - received < load.depth {
+        if let Some(at) = load.send_at(c.index, c.sent) {
+            if start.elapsed() < at {
+                break;
+            }
+        }
         c.out.extend_from_slice(payload);
         c.in_flight.push_back(Instant::now());
         c.sent += 1;

@@ -23,17 +23,24 @@ fn servers() -> Vec<Server> {
 }
 
 fn shapes() -> Vec<(&'static str, Load)> {
-    let load = |size, depth, per_conn| Load {
+    let load = |size, depth, per_conn, rate| Load {
         conns: CONNS,
         size,
         depth,
         per_conn,
+        rate,
     };
     vec![
-        ("echo_64b_100conn_pingpong", load(64, 1, 50)),
-        ("echo_64b_100conn_pipelined16", load(64, 16, 320)),
-        ("echo_4k_100conn_pingpong", load(4096, 1, 50)),
-        ("echo_4k_100conn_pipelined16", load(4096, 16, 160)),
+        ("echo_64b_100conn_pingpong", load(64, 1, 50, 0)),
+        ("echo_64b_100conn_pipelined16", load(64, 16, 320, 0)),
+        ("echo_4k_100conn_pingpong", load(4096, 1, 50, 0)),
+        ("echo_4k_100conn_pipelined16", load(4096, 16, 160, 0)),
+        // Below saturation: the server sleeps between messages, so CPU
+        // per message is its own cost, wake-ups included.
+        (
+            "echo_64b_100conn_pingpong_paced20k",
+            load(64, 1, 50, 20_000),
+        ),
     ]
 }
 
