@@ -6,8 +6,9 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use goro_netpoll::Output;
+use goro_netpoll::{Direction, Output};
 
+use super::direct::DirectIo;
 use super::fd::SocketFd;
 use crate::io::op::{OpFuture, Shot};
 
@@ -21,15 +22,38 @@ use crate::io::op::{OpFuture, Shot};
 /// them, [`cancel`](Self::cancel) and await instead.
 #[must_use = "an operation does nothing unless awaited"]
 pub struct IoFuture<'a, T> {
-    op: OpFuture,
+    inner: Inner,
     fd: &'a SocketFd,
     map: fn(Shot) -> T,
+}
+
+/// How the operation runs.
+enum Inner {
+    /// Through the poller: an io_uring ring, or the epoll op path.
+    Op(OpFuture),
+    /// A stream read or write: run directly on epoll (`direct.rs`); on
+    /// io_uring it becomes an op at its first poll.
+    Stream(DirectIo),
 }
 
 impl<'a, T> IoFuture<'a, T> {
     pub(crate) fn new(fd: &'a SocketFd, op: goro_netpoll::Op, map: fn(Shot) -> T) -> Self {
         IoFuture {
-            op: OpFuture::new(op),
+            inner: Inner::Op(OpFuture::new(op)),
+            fd,
+            map,
+        }
+    }
+
+    /// A read into (or a write out of) `buf` on a stream socket.
+    pub(crate) fn stream(
+        fd: &'a SocketFd,
+        dir: Direction,
+        buf: Vec<u8>,
+        map: fn(Shot) -> T,
+    ) -> Self {
+        IoFuture {
+            inner: Inner::Stream(DirectIo::new(dir, buf)),
             fd,
             map,
         }
@@ -58,7 +82,16 @@ impl<'a, T> IoFuture<'a, T> {
     /// ```
     pub fn cancel(&mut self) {
         let fd = self.fd;
-        self.op.cancel(|| fd.registration());
+        if let Inner::Stream(io) = &mut self.inner {
+            if fd.ready_reg().is_some() {
+                io.cancel();
+                return;
+            }
+            self.inner = Inner::Op(OpFuture::new(io.take_op(fd.raw())));
+        }
+        if let Inner::Op(op) = &mut self.inner {
+            op.cancel(|| fd.registration());
+        }
     }
 }
 
@@ -68,8 +101,23 @@ impl<T> Future for IoFuture<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.get_mut();
         let fd = this.fd;
-        this.op.start(|| fd.registration());
-        this.op.poll_op(cx).map(this.map)
+        if let Inner::Stream(io) = &mut this.inner {
+            match fd.ready_reg() {
+                Some(Ok(reg)) => return io.poll(fd.raw(), reg, cx).map(this.map),
+                Some(Err(e)) => {
+                    let buf = io.take_op(fd.raw()).finish(Err(e));
+                    return Poll::Ready((this.map)(buf));
+                }
+                None => this.inner = Inner::Op(OpFuture::new(io.take_op(fd.raw()))),
+            }
+        }
+        match &mut this.inner {
+            Inner::Op(op) => {
+                op.start(|| fd.registration());
+                op.poll_op(cx).map(this.map)
+            }
+            Inner::Stream(_) => unreachable!("a stream operation became an op above"),
+        }
     }
 }
 

@@ -41,6 +41,7 @@
 //! ```
 #![cfg(not(goro_loom))]
 
+mod direct;
 mod fd;
 mod future;
 #[cfg(feature = "futures-io")]

@@ -24,11 +24,11 @@ pub(crate) struct StreamCore {
 
 impl StreamCore {
     pub(crate) fn read(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
-        IoFuture::new(&self.fd, Op::recv(self.fd.raw(), buf), buf_result)
+        IoFuture::stream(&self.fd, Direction::Read, buf, buf_result)
     }
 
     pub(crate) fn write(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
-        IoFuture::new(&self.fd, Op::send(self.fd.raw(), buf), buf_result)
+        IoFuture::stream(&self.fd, Direction::Write, buf, buf_result)
     }
 
     pub(crate) fn write_vectored(
