@@ -342,10 +342,14 @@ pub fn drive(server: &Running, load: Load) -> io::Result<Measured> {
             .filter_map(|c| load.send_at(c.index, c.sent))
             .min()
             .map(|at| (start + at).saturating_duration_since(Instant::now()));
-        poll.poll(
+        match poll.poll(
             &mut events,
             Some(next_due.unwrap_or(Duration::from_secs(10))),
-        )?;
+        ) {
+            // A signal woke the client's epoll_wait: just wait again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => r?,
+        }
         if events.is_empty() {
             if last_event.elapsed() > Duration::from_secs(10) {
                 return Err(io::Error::new(io::ErrorKind::TimedOut, "echo stalled"));
