@@ -133,7 +133,7 @@ impl Reactor {
 
     /// Registers `fd` (non-blocking) for both directions (rule 1).
     pub fn register(&self, fd: RawFd) -> io::Result<Registration> {
-        let stream = is_stream_socket(fd);
+        let stream = crate::sys::epoll::is_stream_socket(fd);
         let mut slab = self.slab.lock();
         let index = match slab.free.pop() {
             Some(i) => i,
@@ -268,53 +268,24 @@ impl Reactor {
         events: &mut [MaybeUninit<libc::epoll_event>],
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        let (ep, buf, cap) = (
-            self.epfd.as_raw_fd(),
-            events.as_mut_ptr().cast::<libc::epoll_event>(),
-            events.len() as i32,
-        );
-        loop {
-            let ret = if self.pwait2.load(Relaxed) {
-                let ts = timeout.map(|t| libc::timespec {
-                    tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
-                    tv_nsec: t.subsec_nanos() as libc::c_long,
-                });
-                let ts_ptr = ts
-                    .as_ref()
-                    .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-                // SAFETY: the buffer holds `cap` entries; `ts` outlives the
-                // call; a null sigmask means "no mask change".
-                unsafe {
-                    libc::syscall(
-                        libc::SYS_epoll_pwait2,
-                        ep,
-                        buf,
-                        cap,
-                        ts_ptr,
-                        std::ptr::null::<libc::sigset_t>(),
-                        0usize,
-                    ) as i32
-                }
-            } else {
-                // Rounded up: waking early would spin.
-                let ms = timeout.map_or(-1, |t| {
-                    t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32
-                });
-                // SAFETY: the buffer holds `cap` entries.
-                unsafe { libc::epoll_wait(ep, buf, cap, ms) }
-            };
-            if ret >= 0 {
-                return Ok(ret as usize);
-            }
-            let err = io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => return Ok(0),
-                Some(libc::ENOSYS) if self.pwait2.load(Relaxed) => {
-                    self.pwait2.store(false, Relaxed)
-                }
-                _ => return Err(err),
-            }
+        let mut pwait2 = self.pwait2.load(Relaxed);
+        let mut syscalls = 0;
+        // SAFETY: `events` holds `events.len()` entries, borrowed mutably
+        // for the call.
+        let got = unsafe {
+            crate::sys::epoll::wait_events(
+                self.epfd.as_raw_fd(),
+                events.as_mut_ptr().cast(),
+                events.len(),
+                timeout,
+                &mut pwait2,
+                &mut syscalls,
+            )
+        };
+        if !pwait2 {
+            self.pwait2.store(false, Relaxed);
         }
+        got
     }
 }
 
@@ -355,21 +326,4 @@ fn readiness(bits: u32) -> usize {
         r |= ERROR;
     }
     r
-}
-
-/// Whether `fd` is a stream socket (one `getsockopt`, at registration).
-fn is_stream_socket(fd: RawFd) -> bool {
-    let mut ty: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `ty` and `len` are valid for the call and sized for SO_TYPE.
-    let ret = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&raw mut ty).cast(),
-            &mut len,
-        )
-    };
-    ret == 0 && ty == libc::SOCK_STREAM
 }

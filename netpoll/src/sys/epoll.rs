@@ -99,8 +99,9 @@ enum Driven {
     Wait(Side),
 }
 
-/// Whether `fd` is a stream socket (one `getsockopt`, at registration).
-fn is_stream_socket(fd: RawFd) -> bool {
+/// Whether `fd` is a stream socket (one `getsockopt`, at registration;
+/// the runtime reactor's registration uses it too).
+pub(crate) fn is_stream_socket(fd: RawFd) -> bool {
     let mut ty: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: `ty` and `len` are valid for the call and sized for SO_TYPE.
@@ -374,53 +375,17 @@ impl Driver {
     }
 
     fn epoll_wait(&mut self, timeout: Option<Duration>, stats: &mut Stats) -> io::Result<usize> {
-        let (epfd, buf, cap) = (
-            self.epfd.as_raw_fd(),
-            self.events.as_mut_ptr(),
-            self.events.len() as i32,
-        );
-        loop {
-            stats.syscalls += 1;
-            let ret = if self.pwait2 {
-                let ts = timeout.map(|t| libc::timespec {
-                    tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
-                    tv_nsec: t.subsec_nanos() as libc::c_long,
-                });
-                let ts_ptr = ts
-                    .as_ref()
-                    .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-                // SAFETY: the event buffer holds `cap` entries; `ts` outlives
-                // the call; a null sigmask means "no mask change".
-                unsafe {
-                    libc::syscall(
-                        libc::SYS_epoll_pwait2,
-                        epfd,
-                        buf,
-                        cap,
-                        ts_ptr,
-                        std::ptr::null::<libc::sigset_t>(),
-                        0usize,
-                    ) as i32
-                }
-            } else {
-                // Round up: waking early would spin, waking late is the
-                // price of millisecond resolution.
-                let ms = timeout.map_or(-1, |t| {
-                    let ms = t.as_nanos().div_ceil(1_000_000);
-                    ms.min(i32::MAX as u128) as i32
-                });
-                // SAFETY: the event buffer holds `cap` entries.
-                unsafe { libc::epoll_wait(epfd, buf, cap, ms) }
-            };
-            if ret >= 0 {
-                return Ok(ret as usize);
-            }
-            let err = io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => return Ok(0),
-                Some(libc::ENOSYS) if self.pwait2 => self.pwait2 = false,
-                _ => return Err(err),
-            }
+        let cap = self.events.len();
+        // SAFETY: `events` holds `cap` entries and nothing else borrows it.
+        unsafe {
+            wait_events(
+                self.epfd.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                cap,
+                timeout,
+                &mut self.pwait2,
+                &mut stats.syscalls,
+            )
         }
     }
 
@@ -535,6 +500,67 @@ fn drive(
             }
             Attempt::Shot(res, output) => shot(ops, id, res, output, true, out, stats),
             Attempt::Again(side) => return Driven::Wait(side),
+        }
+    }
+}
+
+/// Waits on `epfd` for up to `cap` events into `buf`: `epoll_pwait2` while
+/// `*pwait2` holds (nanosecond timeouts), else `epoll_wait` with the
+/// timeout rounded up to a millisecond (waking early would spin, waking
+/// late is the price of millisecond resolution). `ENOSYS` from
+/// `epoll_pwait2` clears `*pwait2` and waits again the old way; `EINTR`
+/// returns `Ok(0)`. `syscalls` counts the calls made. Shared by the
+/// poller's epoll backend and the runtime reactor (`reactor/mod.rs`).
+///
+/// # Safety
+/// `buf` is valid for writes of `cap` `epoll_event`s for the whole call.
+pub(crate) unsafe fn wait_events(
+    epfd: RawFd,
+    buf: *mut libc::epoll_event,
+    cap: usize,
+    timeout: Option<Duration>,
+    pwait2: &mut bool,
+    syscalls: &mut u64,
+) -> io::Result<usize> {
+    let cap = cap.min(i32::MAX as usize) as i32;
+    loop {
+        *syscalls += 1;
+        let ret = if *pwait2 {
+            let ts = timeout.map(|t| libc::timespec {
+                tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+                tv_nsec: t.subsec_nanos() as libc::c_long,
+            });
+            let ts_ptr = ts
+                .as_ref()
+                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            // SAFETY: the caller's `buf` holds `cap` entries; `ts` outlives
+            // the call; a null sigmask means "no mask change".
+            unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    epfd,
+                    buf,
+                    cap,
+                    ts_ptr,
+                    std::ptr::null::<libc::sigset_t>(),
+                    0usize,
+                ) as i32
+            }
+        } else {
+            let ms = timeout.map_or(-1, |t| {
+                t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32
+            });
+            // SAFETY: the caller's `buf` holds `cap` entries.
+            unsafe { libc::epoll_wait(epfd, buf, cap, ms) }
+        };
+        if ret >= 0 {
+            return Ok(ret as usize);
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => return Ok(0),
+            Some(libc::ENOSYS) if *pwait2 => *pwait2 = false,
+            _ => return Err(err),
         }
     }
 }
