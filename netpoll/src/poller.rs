@@ -197,25 +197,6 @@ impl Poller {
         Ok(n)
     }
 
-    /// Moves the completions already in hand to `out` without waiting or
-    /// a system call, and returns how many. On epoll an op whose system
-    /// call succeeded at [`submit`](Poller::submit) is among them, so a
-    /// caller can hand its result over at once.
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// let mut poller = goro_netpoll::Poller::new()?;
-    /// let mut out = Vec::new();
-    /// assert_eq!(poller.take_ready(&mut out), 0);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn take_ready(&mut self, out: &mut Vec<Completion>) -> usize {
-        let n = self.ready.len();
-        out.append(&mut self.ready);
-        n
-    }
-
     /// A handle that wakes this poller from any thread.
     pub fn waker(&self) -> Waker {
         Waker::new(self.waker.clone())

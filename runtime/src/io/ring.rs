@@ -13,9 +13,7 @@
 //!    cancel or abandon it by token. Requests from one thread reach the ring
 //!    in order (one inbox), so a `Cancel(t)` never overtakes its `Submit(t)`.
 //!    An op submitted directly on the owning thread is in the table before
-//!    the submit returns, so a later remote cancel finds it too, unless it
-//!    already finished in the submit (a netpoll poller may report it there):
-//!    then its result is in its mailbox and a cancel has nothing to do.
+//!    the submit returns, so a later remote cancel finds it too.
 //! 3. A remote thread pushes its request, *then* wakes the poller. The
 //!    owner drains the inbox before and after each `poll`; the netpoll
 //!    waker's protocol (`goro-netpoll/src/waker.rs`) guarantees that a wake
@@ -147,20 +145,7 @@ impl Ring {
     pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>) {
         match self.poller.submit(op, token) {
             Ok(id) => {
-                // A poller may finish an op in its submit (netpoll's epoll
-                // backend tries the system call there; goro's io_uring
-                // rings seldom do): hand that result over now, so the task
-                // finds it when it polls its op right after this call. An
-                // op that finished here skips the table (rule 5).
-                self.poller.take_ready(&mut self.done);
-                if self.done.iter().any(|c| c.token == token && !c.more) {
-                    self.dispatch(Some((token, &state)));
-                } else {
-                    self.ops.insert(token, (id, state));
-                    if !self.done.is_empty() {
-                        self.dispatch(None);
-                    }
-                }
+                self.ops.insert(token, (id, state));
             }
             Err(e) => state.complete(Err(e), goro_netpoll::Output::None, false),
         }
@@ -184,23 +169,15 @@ impl Ring {
         self.run_inbox();
         self.poller.poll(&mut self.done, timeout)?;
         let n = self.done.len();
-        self.dispatch(None);
+        self.dispatch();
         self.run_inbox();
         Ok(n)
     }
 
-    /// Hands every completion in `done` to its op (rule 5 for the table);
-    /// `fresh` is an op that finished at submit and is not in the table.
-    fn dispatch(&mut self, fresh: Option<(u64, &Arc<OpState>)>) {
+    /// Hands every completion in `done` to its op (rule 5 for the table).
+    fn dispatch(&mut self) {
         let mut done = std::mem::take(&mut self.done);
         for c in done.drain(..) {
-            match fresh {
-                Some((token, state)) if c.token == token => {
-                    state.complete(c.result, c.output, c.more);
-                    continue;
-                }
-                _ => {}
-            }
             let finished = !c.more;
             let state = if finished {
                 self.ops.remove(&c.token).map(|(_, s)| s)
