@@ -290,7 +290,7 @@ impl OpFuture {
     }
 }
 
-fn already_done() -> io::Error {
+pub(crate) fn already_done() -> io::Error {
     io::Error::other("goro: operation polled after completion")
 }
 

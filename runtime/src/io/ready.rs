@@ -131,6 +131,7 @@ impl ReadyOp {
     }
 }
 
-fn cancelled() -> io::Error {
+/// The error of an operation whose cancel won.
+pub(crate) fn cancelled() -> io::Error {
     io::Error::from_raw_os_error(libc::ECANCELED)
 }

@@ -26,7 +26,8 @@ use std::task::{Context, Poll};
 
 use goro_netpoll::{Direction, Op, Output, Registration};
 
-use crate::io::op::Shot;
+use crate::io::op::{Shot, already_done};
+use crate::io::ready::cancelled;
 
 /// One read or write of a `Vec<u8>` on a stream socket.
 pub(crate) struct DirectIo {
@@ -71,13 +72,10 @@ impl DirectIo {
         cx: &mut Context<'_>,
     ) -> Poll<Shot> {
         let dir = self.dir;
+        if self.buf.is_none() {
+            return Poll::Ready((Err(already_done()), Output::None));
+        }
         loop {
-            if self.buf.is_none() {
-                return Poll::Ready((
-                    Err(io::Error::other("goro: operation polled after completion")),
-                    Output::None,
-                ));
-            }
             let known_not_ready =
                 self.waiting || (dir == Direction::Read && !reg.ready_event(dir).is_ready());
             if known_not_ready {
@@ -98,7 +96,7 @@ impl DirectIo {
             // Step 1.
             let ev = reg.ready_event(dir);
             let Some(buf) = self.buf.as_mut() else {
-                continue;
+                unreachable!("the buffer leaves only with the result");
             };
             let (len, room) = (buf.len(), buf.capacity() - buf.len());
             let n = match dir {
@@ -145,8 +143,4 @@ impl DirectIo {
     fn finish(&mut self, res: io::Result<usize>) -> Shot {
         (res, Output::Buf(self.buf.take().unwrap_or_default()))
     }
-}
-
-fn cancelled() -> io::Error {
-    io::Error::from_raw_os_error(libc::ECANCELED)
 }
