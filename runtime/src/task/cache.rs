@@ -30,7 +30,10 @@
 //!    holds nothing else and is not a cell any more.
 //! 4. A cache keeps at most [`MAX_PER_CLASS`] blocks per class and
 //!    [`MAX_BYTES`] in all, and the depot at most [`DEPOT_MAX_BYTES`];
-//!    beyond that, freed memory goes to the allocator. What they keep is
+//!    beyond that, freed memory goes to the allocator. A full depot first
+//!    makes room by freeing blocks of the class that holds the most bytes
+//!    (never the incoming one), so its contents follow the classes in use
+//!    now rather than the first burst that filled it. What they keep is
 //!    freed when the runtime is dropped.
 //! 5. The depot's lists are touched only under its mutex, which also
 //!    orders a block's last use by one thread before its reuse by another.
@@ -151,6 +154,56 @@ unsafe fn cut(list: &mut FreeList, max: usize) -> Option<Chain> {
     Some(Chain { head, tail, len })
 }
 
+/// Gives every block of `chain` back to the allocator.
+///
+/// # Safety
+/// The caller owns the chain's blocks, all of `class` (rules 2 and 3).
+unsafe fn free_chain(class: usize, chain: Chain) {
+    let mut next = chain.head;
+    while let Some(block) = NonNull::new(next) {
+        // SAFETY: rule 3 for the link; rule 2: allocated with its class
+        // layout.
+        unsafe {
+            next = block.as_ptr().read().next;
+            dealloc(block.as_ptr().cast(), class_layout(class));
+        }
+    }
+}
+
+/// Rule 4: if `bytes` more do not fit in the depot's `lists`, cuts enough
+/// blocks off the class other than `incoming` that holds the most bytes.
+/// Without it a depot filled by one workload (14k 128-byte cells after a
+/// ping-pong burst, measured) refuses every block of the classes in use
+/// afterwards, and their spawns and frees go to the allocator for good.
+/// Returns `Ok(None)` if there was room, `Ok(Some)` with the evicted chain
+/// and its class (the caller frees it after unlocking), or `Err` if no
+/// single class can make room.
+fn make_room(
+    lists: &mut Lists,
+    incoming: usize,
+    bytes: usize,
+) -> Result<Option<(usize, Chain)>, ()> {
+    let Some(need) = (lists.bytes + bytes).checked_sub(DEPOT_MAX_BYTES) else {
+        return Ok(None);
+    };
+    if need == 0 {
+        return Ok(None);
+    }
+    let victim = (0..CLASSES)
+        .filter(|&c| c != incoming)
+        .max_by_key(|&c| lists.classes[c].len * class_layout(c).size())
+        .ok_or(())?;
+    let size = class_layout(victim).size();
+    let count = need.div_ceil(size);
+    if lists.classes[victim].len < count {
+        return Err(());
+    }
+    // SAFETY: rule 5: the caller holds the lists.
+    let chain = unsafe { cut(&mut lists.classes[victim], count) }.ok_or(())?;
+    lists.bytes -= chain.len * size;
+    Ok(Some((victim, chain)))
+}
+
 /// Puts `chain` in front of `list`.
 ///
 /// # Safety
@@ -198,9 +251,9 @@ impl Depot {
         let size = class_layout(class).size();
         let mut guard = self.lists.lock();
         let lists = &mut guard.0;
-        if lists.bytes + size > DEPOT_MAX_BYTES {
+        let Ok(evicted) = make_room(lists, class, size) else {
             return false;
-        }
+        };
         let block = block.cast::<FreeBlock>().as_ptr();
         // SAFETY: the block is ours and fits a `FreeBlock` (rule 3); rule 5
         // for the list.
@@ -218,6 +271,11 @@ impl Depot {
             );
         }
         lists.bytes += size;
+        drop(guard);
+        if let Some((victim, chain)) = evicted {
+            // SAFETY: `make_room` cut these blocks of `victim` off our lists.
+            unsafe { free_chain(victim, chain) };
+        }
         true
     }
 
@@ -236,12 +294,17 @@ impl Depot {
         let bytes = chain.len * class_layout(class).size();
         let mut guard = self.lists.lock();
         let lists = &mut guard.0;
-        if lists.bytes + bytes > DEPOT_MAX_BYTES {
+        let Ok(evicted) = make_room(lists, class, bytes) else {
             return Err(chain);
-        }
+        };
         // SAFETY: rule 5, and the chain's blocks are ours.
         unsafe { splice(&mut lists.classes[class], chain) };
         lists.bytes += bytes;
+        drop(guard);
+        if let Some((victim, chain)) = evicted {
+            // SAFETY: `make_room` cut these blocks of `victim` off our lists.
+            unsafe { free_chain(victim, chain) };
+        }
         Ok(())
     }
 
@@ -390,86 +453,9 @@ impl Drop for CellCache {
     }
 }
 
-/// Frees from a thread without a P, gathered while [`batch_frees`] runs and
-/// handed to the depot at its end: a lock per class and batch instead of
-/// one per cell. The monitor thread's registry sweep frees thousands of
-/// cells at a time, and taking the depot's lock for each one bounced its
-/// cache line against the `block_on` thread spawning from the same depot.
-/// Not under loom, whose models never sweep.
+/// Frees from a thread without a P, batched (`cache/gather.rs`).
 #[cfg(not(goro_loom))]
-mod gather {
-    use std::cell::RefCell;
-    use std::ptr::NonNull;
-
-    use super::{BATCH, CLASSES, Depot, FreeBlock, Lists, class_layout, cut, dealloc};
-
-    thread_local! {
-        /// `Some` while a [`super::batch_frees`] scope runs on this thread.
-        static PENDING: RefCell<Option<Lists>> = const { RefCell::new(None) };
-    }
-
-    /// Opens a scope on this thread; false if one is open already.
-    pub(super) fn open() -> bool {
-        PENDING
-            .try_with(|p| {
-                let mut p = p.borrow_mut();
-                if p.is_some() {
-                    false
-                } else {
-                    *p = Some(Lists::new());
-                    true
-                }
-            })
-            .unwrap_or(false)
-    }
-
-    /// Keeps `block` of `class` in the open scope; false if none is open.
-    ///
-    /// # Safety
-    /// `block` is an unused allocation of `class_layout(class)`.
-    pub(super) unsafe fn keep(class: usize, block: NonNull<u8>) -> bool {
-        PENDING
-            .try_with(|p| {
-                let mut p = p.borrow_mut();
-                let Some(lists) = p.as_mut() else {
-                    return false;
-                };
-                let list = &mut lists.classes[class];
-                let block = block.cast::<FreeBlock>();
-                // SAFETY: the block is ours and fits a `FreeBlock` (rule 3).
-                unsafe { block.as_ptr().write(FreeBlock { next: list.head }) };
-                list.head = block.as_ptr();
-                list.len += 1;
-                true
-            })
-            .unwrap_or(false)
-    }
-
-    /// Closes the scope: its blocks go to `depot` in chains of [`BATCH`];
-    /// what the depot has no room for goes back to the allocator.
-    pub(super) fn close(depot: &Depot) {
-        let Some(mut lists) = PENDING.try_with(|p| p.borrow_mut().take()).ok().flatten() else {
-            return;
-        };
-        for class in 0..CLASSES {
-            let list = &mut lists.classes[class];
-            // SAFETY: rule 3: every block we listed holds its link.
-            while let Some(chain) = unsafe { cut(list, BATCH) } {
-                if let Err(refused) = depot.put_chain(class, chain) {
-                    let mut next = refused.head;
-                    while let Some(block) = NonNull::new(next) {
-                        // SAFETY: rule 3 for the link; rule 2: allocated
-                        // with its class layout.
-                        unsafe {
-                            next = block.as_ptr().read().next;
-                            dealloc(block.as_ptr().cast(), class_layout(class));
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+mod gather;
 
 /// Runs `f`, gathering the cell frees this thread makes without a P and
 /// handing them to `depot` in batches when `f` returns (or unwinds). A
@@ -776,6 +762,47 @@ mod tests {
             unsafe { free_cell(None, &depot, b, l) };
         }
         assert_eq!(depot.held(), (70, 70 * 112));
+    }
+
+    #[test]
+    fn a_full_depot_evicts_the_largest_other_class_never_the_incoming_one() {
+        let depot = Depot::new();
+        let (old, new) = (layout(128, 16), layout(100, 8));
+        // SAFETY: no cache; each block is given back once, with its layout.
+        let olds: Vec<_> = (0..2)
+            .map(|_| unsafe { alloc_cell(None, &depot, old) })
+            .collect();
+        // SAFETY: as above.
+        let news: Vec<_> = (0..3)
+            .map(|_| unsafe { alloc_cell(None, &depot, new) })
+            .collect();
+        // All but two 128-byte blocks' worth is taken (by blocks not listed).
+        depot.lists.lock().0.bytes = DEPOT_MAX_BYTES - 256;
+        for b in olds {
+            // SAFETY: as above.
+            unsafe { free_cell(None, &depot, b, old) };
+        }
+        assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES));
+        // The depot is full of an earlier workload's class: a block of the
+        // class in use now displaces one of them.
+        // SAFETY: as above.
+        unsafe { free_cell(None, &depot, news[0], new) };
+        assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES - 128 + 112));
+        // SAFETY: as above.
+        unsafe { free_cell(None, &depot, news[1], new) };
+        assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES - 256 + 224));
+        // No other class has blocks left: the incoming class is refused
+        // rather than evicting its own, and goes to the allocator.
+        depot.lists.lock().0.bytes = DEPOT_MAX_BYTES;
+        // SAFETY: as above.
+        unsafe { free_cell(None, &depot, news[2], new) };
+        assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES));
+        // The two kept blocks are the new class's, reused first.
+        // SAFETY: as above.
+        let again = unsafe { alloc_cell(None, &depot, new) };
+        assert!(again == news[1] || again == news[0]);
+        // SAFETY: as above.
+        unsafe { dealloc(again.as_ptr(), class_layout(class_of(new).unwrap())) };
     }
 
     #[test]
