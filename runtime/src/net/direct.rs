@@ -99,16 +99,39 @@ impl DirectIo {
                 unreachable!("the buffer leaves only with the result");
             };
             let (len, room) = (buf.len(), buf.capacity() - buf.len());
+            // Through `syscall(2)` rather than glibc's `recv`/`send`: those
+            // are thread-cancellation points and switch asynchronous
+            // cancellation on and off around the call, about 100
+            // instructions a message in the echo shape. Goro never cancels
+            // threads, and Go's runtime makes the raw call too.
             let n = match dir {
                 // SAFETY: the `room` bytes after `len` are the Vec's own
-                // spare capacity, writable for the whole call.
+                // spare capacity, writable for the whole call; null source
+                // address and length, as `recv` passes.
                 Direction::Read => unsafe {
-                    libc::recv(fd, buf.as_mut_ptr().add(len).cast(), room, 0)
+                    libc::syscall(
+                        libc::SYS_recvfrom,
+                        fd,
+                        buf.as_mut_ptr().add(len),
+                        room,
+                        0,
+                        std::ptr::null_mut::<libc::sockaddr>(),
+                        std::ptr::null_mut::<libc::socklen_t>(),
+                    )
                 },
                 // SAFETY: `buf` is `len` readable bytes for the whole call;
-                // MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+                // no destination address, as `send` passes. MSG_NOSIGNAL:
+                // a closed peer is EPIPE, not SIGPIPE.
                 Direction::Write => unsafe {
-                    libc::send(fd, buf.as_ptr().cast(), len, libc::MSG_NOSIGNAL)
+                    libc::syscall(
+                        libc::SYS_sendto,
+                        fd,
+                        buf.as_ptr(),
+                        len,
+                        libc::MSG_NOSIGNAL,
+                        std::ptr::null::<libc::sockaddr>(),
+                        0 as libc::socklen_t,
+                    )
                 },
             };
             if n >= 0 {
