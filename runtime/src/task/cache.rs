@@ -171,7 +171,8 @@ unsafe fn free_chain(class: usize, chain: Chain) {
 }
 
 /// Rule 4: if `bytes` more do not fit in the depot's `lists`, cuts enough
-/// blocks off the class other than `incoming` that holds the most bytes.
+/// blocks (at least a batch, if it has them) off the class other than
+/// `incoming` that holds the most bytes.
 /// Without it a depot filled by one workload (14k 128-byte cells after a
 /// ping-pong burst, measured) refuses every block of the classes in use
 /// afterwards, and their spawns and frees go to the allocator for good.
@@ -189,15 +190,24 @@ fn make_room(
     if need == 0 {
         return Ok(None);
     }
+    // The common full depot holds one class only (a burst of one task
+    // type): refuse at once, without a scan under the lock.
+    let own = lists.classes[incoming].len * class_layout(incoming).size();
+    if lists.bytes <= own {
+        return Err(());
+    }
     let victim = (0..CLASSES)
         .filter(|&c| c != incoming)
         .max_by_key(|&c| lists.classes[c].len * class_layout(c).size())
         .ok_or(())?;
     let size = class_layout(victim).size();
-    let count = need.div_ceil(size);
-    if lists.classes[victim].len < count {
+    let held = lists.classes[victim].len;
+    if held < need.div_ceil(size) {
         return Err(());
     }
+    // A batch at a time, so that the scan above runs once per batch of
+    // puts rather than on each.
+    let count = need.div_ceil(size).max(BATCH.min(held));
     // SAFETY: rule 5: the caller holds the lists.
     let chain = unsafe { cut(&mut lists.classes[victim], count) }.ok_or(())?;
     lists.bytes -= chain.len * size;
@@ -784,10 +794,10 @@ mod tests {
         }
         assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES));
         // The depot is full of an earlier workload's class: a block of the
-        // class in use now displaces one of them.
+        // class in use now displaces them (a batch at a time, here both).
         // SAFETY: as above.
         unsafe { free_cell(None, &depot, news[0], new) };
-        assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES - 128 + 112));
+        assert_eq!(depot.held(), (1, DEPOT_MAX_BYTES - 256 + 112));
         // SAFETY: as above.
         unsafe { free_cell(None, &depot, news[1], new) };
         assert_eq!(depot.held(), (2, DEPOT_MAX_BYTES - 256 + 224));
