@@ -42,7 +42,6 @@ use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::cell::UnsafeCell;
 use std::ptr::{self, NonNull};
 
-use crate::sync::Mutex;
 
 /// Class granularity and alignment (what glibc's malloc rounds to anyway).
 pub(crate) const GRANULE: usize = 16;
@@ -107,17 +106,12 @@ impl Lists {
     /// Frees every block (rule 2: each with its class layout).
     fn free_all(&mut self) {
         for (class, list) in self.classes.iter_mut().enumerate() {
-            let mut next = list.head;
-            while let Some(block) = NonNull::new(next) {
-                // SAFETY: rule 3: a listed block holds its link, and rule 2:
-                // it was allocated with its class layout.
-                unsafe {
-                    next = block.as_ptr().read().next;
-                    dealloc(block.as_ptr().cast(), class_layout(class));
-                }
+            // SAFETY: whoever calls this owns the lists (rules 1 and 5), so
+            // the cut blocks are ours, all of `class`.
+            if let Some(chain) = unsafe { cut(list, usize::MAX) } {
+                // SAFETY: as above.
+                unsafe { free_chain(class, chain) };
             }
-            list.head = ptr::null_mut();
-            list.len = 0;
         }
         self.bytes = 0;
     }
@@ -170,50 +164,6 @@ unsafe fn free_chain(class: usize, chain: Chain) {
     }
 }
 
-/// Rule 4: if `bytes` more do not fit in the depot's `lists`, cuts enough
-/// blocks (at least a batch, if it has them) off the class other than
-/// `incoming` that holds the most bytes.
-/// Without it a depot filled by one workload (14k 128-byte cells after a
-/// ping-pong burst, measured) refuses every block of the classes in use
-/// afterwards, and their spawns and frees go to the allocator for good.
-/// Returns `Ok(None)` if there was room, `Ok(Some)` with the evicted chain
-/// and its class (the caller frees it after unlocking), or `Err` if no
-/// single class can make room.
-fn make_room(
-    lists: &mut Lists,
-    incoming: usize,
-    bytes: usize,
-) -> Result<Option<(usize, Chain)>, ()> {
-    let Some(need) = (lists.bytes + bytes).checked_sub(DEPOT_MAX_BYTES) else {
-        return Ok(None);
-    };
-    if need == 0 {
-        return Ok(None);
-    }
-    // The common full depot holds one class only (a burst of one task
-    // type): refuse at once, without a scan under the lock.
-    let own = lists.classes[incoming].len * class_layout(incoming).size();
-    if lists.bytes <= own {
-        return Err(());
-    }
-    let victim = (0..CLASSES)
-        .filter(|&c| c != incoming)
-        .max_by_key(|&c| lists.classes[c].len * class_layout(c).size())
-        .ok_or(())?;
-    let size = class_layout(victim).size();
-    let held = lists.classes[victim].len;
-    if held < need.div_ceil(size) {
-        return Err(());
-    }
-    // A batch at a time, so that the scan above runs once per batch of
-    // puts rather than on each.
-    let count = need.div_ceil(size).max(BATCH.min(held));
-    // SAFETY: rule 5: the caller holds the lists.
-    let chain = unsafe { cut(&mut lists.classes[victim], count) }.ok_or(())?;
-    lists.bytes -= chain.len * size;
-    Ok(Some((victim, chain)))
-}
-
 /// Puts `chain` in front of `list`.
 ///
 /// # Safety
@@ -223,113 +173,6 @@ unsafe fn splice(list: &mut FreeList, chain: Chain) {
     unsafe { (*chain.tail).next = list.head };
     list.head = chain.head;
     list.len += chain.len;
-}
-
-/// The runtime's shared store of free blocks (rules 4 and 5).
-pub(crate) struct Depot {
-    lists: Mutex<DepotLists>,
-}
-
-struct DepotLists(Lists);
-
-// SAFETY: the lists hold plain memory owned by whoever holds the lists
-// (rule 3); the mutex hands them between threads (rule 5).
-unsafe impl Send for DepotLists {}
-
-impl Depot {
-    pub(crate) fn new() -> Depot {
-        Depot {
-            lists: Mutex::new(DepotLists(Lists::new())),
-        }
-    }
-
-    /// One block of `class`, for a thread without a P.
-    fn take_one(&self, class: usize) -> Option<NonNull<u8>> {
-        let mut guard = self.lists.lock();
-        let lists = &mut guard.0;
-        // SAFETY: rule 5: we hold the lists.
-        let chain = unsafe { cut(&mut lists.classes[class], 1) }?;
-        lists.bytes -= class_layout(class).size();
-        NonNull::new(chain.head.cast())
-    }
-
-    /// Keeps one block of `class` from a thread without a P; false if full.
-    ///
-    /// # Safety
-    /// `block` is an unused allocation of `class_layout(class)`.
-    unsafe fn put_one(&self, class: usize, block: NonNull<u8>) -> bool {
-        let size = class_layout(class).size();
-        let mut guard = self.lists.lock();
-        let lists = &mut guard.0;
-        let Ok(evicted) = make_room(lists, class, size) else {
-            return false;
-        };
-        let block = block.cast::<FreeBlock>().as_ptr();
-        // SAFETY: the block is ours and fits a `FreeBlock` (rule 3); rule 5
-        // for the list.
-        unsafe {
-            block.write(FreeBlock {
-                next: ptr::null_mut(),
-            });
-            splice(
-                &mut lists.classes[class],
-                Chain {
-                    head: block,
-                    tail: block,
-                    len: 1,
-                },
-            );
-        }
-        lists.bytes += size;
-        drop(guard);
-        if let Some((victim, chain)) = evicted {
-            // SAFETY: `make_room` cut these blocks of `victim` off our lists.
-            unsafe { free_chain(victim, chain) };
-        }
-        true
-    }
-
-    /// Takes a chain of up to `max` blocks of `class`.
-    fn take_chain(&self, class: usize, max: usize) -> Option<Chain> {
-        let mut guard = self.lists.lock();
-        let lists = &mut guard.0;
-        // SAFETY: rule 5.
-        let chain = unsafe { cut(&mut lists.classes[class], max) }?;
-        lists.bytes -= chain.len * class_layout(class).size();
-        Some(chain)
-    }
-
-    /// Keeps `chain` of `class`, or gives it back if the depot is full.
-    fn put_chain(&self, class: usize, chain: Chain) -> Result<(), Chain> {
-        let bytes = chain.len * class_layout(class).size();
-        let mut guard = self.lists.lock();
-        let lists = &mut guard.0;
-        let Ok(evicted) = make_room(lists, class, bytes) else {
-            return Err(chain);
-        };
-        // SAFETY: rule 5, and the chain's blocks are ours.
-        unsafe { splice(&mut lists.classes[class], chain) };
-        lists.bytes += bytes;
-        drop(guard);
-        if let Some((victim, chain)) = evicted {
-            // SAFETY: `make_room` cut these blocks of `victim` off our lists.
-            unsafe { free_chain(victim, chain) };
-        }
-        Ok(())
-    }
-
-    /// Blocks and bytes held now (for tests).
-    #[cfg(test)]
-    pub(crate) fn held(&self) -> (usize, usize) {
-        let guard = self.lists.lock();
-        (guard.0.classes.iter().map(|l| l.len).sum(), guard.0.bytes)
-    }
-}
-
-impl Drop for Depot {
-    fn drop(&mut self) {
-        self.lists.lock().0.free_all();
-    }
 }
 
 /// One P's free lists.
@@ -462,6 +305,9 @@ impl Drop for CellCache {
         self.lists.get_mut().free_all();
     }
 }
+
+mod depot;
+pub(crate) use depot::Depot;
 
 /// Frees from a thread without a P, batched (`cache/gather.rs`).
 #[cfg(not(goro_loom))]
