@@ -43,6 +43,7 @@ mod op;
 mod poller;
 mod probe;
 mod reactor;
+pub mod socket;
 mod stats;
 mod sync;
 mod sys;

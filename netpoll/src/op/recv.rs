@@ -40,7 +40,9 @@ impl Recv {
         let (ptr, len) = self.spare();
         let fd = self.fd;
         // SAFETY: `ptr..ptr+len` is the buffer's spare capacity, owned by this op.
-        attempt(Side::Read, || unsafe { libc::recv(fd, ptr.cast(), len, 0) })
+        attempt(Side::Read, || unsafe {
+            crate::socket::recv(fd, ptr, len, 0)
+        })
     }
 
     pub(crate) fn finish(mut self, res: io::Result<usize>) -> (io::Result<usize>, Output) {

@@ -36,7 +36,9 @@ impl RecvMulti {
         }
         let (fd, ptr, len) = (self.fd, ctx.scratch.as_mut_ptr(), ctx.scratch.len());
         // SAFETY: the scratch buffer is the driver's, lent for this call only.
-        match attempt(Side::Read, || unsafe { libc::recv(fd, ptr.cast(), len, 0) }) {
+        match attempt(Side::Read, || unsafe {
+            crate::socket::recv(fd, ptr, len, 0)
+        }) {
             Attempt::Done(Ok(0)) => Attempt::Done(Ok(0)),
             Attempt::Done(Ok(n)) => Attempt::Shot(Ok(n), Output::Buf(ctx.scratch[..n].to_vec())),
             other => other,

@@ -44,7 +44,7 @@ impl SendZc {
         let (fd, ptr, len) = (self.fd, self.buf.as_ptr(), self.buf.len());
         // SAFETY: the buffer is owned by this op and initialised up to `len`.
         attempt(Side::Write, || unsafe {
-            libc::send(fd, ptr.cast(), len, libc::MSG_NOSIGNAL)
+            crate::socket::send(fd, ptr, len, libc::MSG_NOSIGNAL)
         })
     }
 }

@@ -24,7 +24,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::task::{Context, Poll};
 
-use goro_netpoll::{Direction, Op, Output, Registration};
+use goro_netpoll::{Direction, Op, Output, Registration, socket};
 
 use crate::io::op::{Shot, already_done};
 use crate::io::ready::cancelled;
@@ -99,40 +99,14 @@ impl DirectIo {
                 unreachable!("the buffer leaves only with the result");
             };
             let (len, room) = (buf.len(), buf.capacity() - buf.len());
-            // Through `syscall(2)` rather than glibc's `recv`/`send`: those
-            // are thread-cancellation points and switch asynchronous
-            // cancellation on and off around the call: with the wrappers,
-            // about 130 instructions a message in the echo shape. Goro
-            // never cancels threads, and Go's runtime makes the raw call
-            // too.
             let n = match dir {
                 // SAFETY: the `room` bytes after `len` are the Vec's own
-                // spare capacity, writable for the whole call; null source
-                // address and length, as `recv` passes.
-                Direction::Read => unsafe {
-                    libc::syscall(
-                        libc::SYS_recvfrom,
-                        fd,
-                        buf.as_mut_ptr().add(len),
-                        room,
-                        0,
-                        std::ptr::null_mut::<libc::sockaddr>(),
-                        std::ptr::null_mut::<libc::socklen_t>(),
-                    )
-                },
+                // spare capacity, writable for the whole call.
+                Direction::Read => unsafe { socket::recv(fd, buf.as_mut_ptr().add(len), room, 0) },
                 // SAFETY: `buf` is `len` readable bytes for the whole call;
-                // no destination address, as `send` passes. MSG_NOSIGNAL:
-                // a closed peer is EPIPE, not SIGPIPE.
+                // MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
                 Direction::Write => unsafe {
-                    libc::syscall(
-                        libc::SYS_sendto,
-                        fd,
-                        buf.as_ptr(),
-                        len,
-                        libc::MSG_NOSIGNAL,
-                        std::ptr::null::<libc::sockaddr>(),
-                        0 as libc::socklen_t,
-                    )
+                    socket::send(fd, buf.as_ptr(), len, libc::MSG_NOSIGNAL)
                 },
             };
             if n >= 0 {

@@ -116,7 +116,7 @@ impl StreamCore {
         self.poll_io(slot, cx, Direction::Read, || {
             // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes
             // for the whole call.
-            unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) }
+            unsafe { goro_netpoll::socket::recv(fd, buf.as_mut_ptr(), buf.len(), 0) }
         })
     }
 
@@ -130,7 +130,7 @@ impl StreamCore {
         self.poll_io(slot, cx, Direction::Write, || {
             // SAFETY: `buf` is a valid region of `buf.len()` bytes for the
             // whole call. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
-            unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) }
+            unsafe { goro_netpoll::socket::send(fd, buf.as_ptr(), buf.len(), libc::MSG_NOSIGNAL) }
         })
     }
 
