@@ -42,7 +42,6 @@ use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::cell::UnsafeCell;
 use std::ptr::{self, NonNull};
 
-
 /// Class granularity and alignment (what glibc's malloc rounds to anyway).
 pub(crate) const GRANULE: usize = 16;
 /// Number of size classes: cells up to `CLASSES * GRANULE` bytes.
