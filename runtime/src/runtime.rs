@@ -301,13 +301,17 @@ impl Handle {
         let waker = Waker::from(park.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
-        loop {
-            let (polled, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
-            if let Poll::Ready(v) = polled {
-                return v;
+        // The spawns and `JoinHandle` drops of this thread recycle cells
+        // through a cache of its own for the call.
+        crate::task::thread_cache(&self.shared.cell_depot, || {
+            loop {
+                let (polled, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
+                if let Poll::Ready(v) = polled {
+                    return v;
+                }
+                park.0.park(None);
             }
-            park.0.park(None);
-        }
+        })
     }
 
     /// Counters and queue depths (see [`RuntimeMetrics`]).

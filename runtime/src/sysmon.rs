@@ -9,9 +9,7 @@
 //! for more than 10 ms while it is polling. Go would preempt it; a library
 //! cannot interrupt a future, so sysmon counts it (`stuck_polls`), logs the
 //! task's spawn location once, moves the P's runnext to the global queue
-//! and wakes idle workers, which steal the rest of its ring. It also
-//! sweeps completed tasks out of the registry's remote shard, and every
-//! shard once a second (workers sweep their own shards as they go).
+//! and wakes idle workers, which steal the rest of its ring.
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -21,9 +19,6 @@ use crate::sync::atomic::Ordering::Relaxed;
 
 /// A poll longer than this is "stuck" (Go's `forcePreemptNS`).
 pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
-
-/// How often sysmon sweeps every registry shard (if tasks completed).
-const FULL_SWEEP: Duration = Duration::from_secs(1);
 
 struct Watch {
     polls: u64,
@@ -41,9 +36,6 @@ pub(crate) fn run(shared: &Shared) {
             reported: false,
         })
         .collect();
-    let mut completions_at_sweep = 0;
-    let mut last_full_sweep = Instant::now();
-    let mut live_at_sweep = 0usize;
     // A P seen in the same poll at the last look: watch closely.
     let mut suspect = false;
     loop {
@@ -106,26 +98,6 @@ pub(crate) fn run(shared: &Shared) {
             for _ in 0..shared.ps.len() {
                 shared.notify_parked();
             }
-        }
-        // Workers sweep their own shards (`P::maybe_sweep`). Sysmon sweeps
-        // the remote shard (blocking-pool tasks, spawns from outside) with
-        // the same amortised rule, and every shard once a second, for
-        // workers that have been parked since their tasks completed.
-        let done = shared.completions();
-        let due = done - completions_at_sweep >= (live_at_sweep as u64 / 4).max(1024);
-        if due || (done != completions_at_sweep && now - last_full_sweep >= FULL_SWEEP) {
-            completions_at_sweep = done;
-            let shards = shared.registry.shards();
-            // This thread has no P: the cells the sweep frees go to the
-            // depot in batches, not under one lock each.
-            crate::task::batch_frees(&shared.cell_depot, || {
-                if due {
-                    live_at_sweep = shared.registry.sweep_shard(shards - 1);
-                } else {
-                    last_full_sweep = now;
-                    live_at_sweep = (0..shards).map(|i| shared.registry.sweep_shard(i)).sum();
-                }
-            });
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod netpoll_waker;
 pub mod notify;
 pub mod oneshot;
 pub mod queue;
+pub mod registry_slots;
 pub mod task_state;
 pub mod timer_duty;
 pub mod waitgroup;

@@ -87,10 +87,6 @@ pub(crate) struct P {
     /// a spawn on a worker does not bounce that counter between cores.
     next_id: AtomicU64,
     id_end: AtomicU64,
-    /// Completions and live tasks at this P's last sweep of its registry
-    /// shard (owner-only).
-    swept_at: AtomicU64,
-    live_at_sweep: AtomicU64,
 }
 
 impl P {
@@ -111,8 +107,6 @@ impl P {
             searching: AtomicBool::new(false),
             next_id: AtomicU64::new(0),
             id_end: AtomicU64::new(0),
-            swept_at: AtomicU64::new(0),
-            live_at_sweep: AtomicU64::new(0),
         }
     }
 
@@ -145,19 +139,6 @@ impl P {
         NonNull::new(old).map(|p| unsafe { Notified::from_raw(p) })
     }
 
-    /// Owner: sweeps this P's registry shard once completions since the
-    /// last sweep reach a quarter of the tasks live then (at least 1024),
-    /// so the walk costs O(1) amortised per task.
-    pub(crate) fn maybe_sweep(&self, registry: &Registry, index: usize) {
-        let done = self.counters.completed.load(Relaxed);
-        let since = done - self.swept_at.load(Relaxed);
-        if since >= (self.live_at_sweep.load(Relaxed) / 4).max(1024) {
-            self.swept_at.store(done, Relaxed);
-            let live = registry.sweep_shard(index);
-            self.live_at_sweep.store(live as u64, Relaxed);
-        }
-    }
-
     pub(crate) fn has_runnext(&self) -> bool {
         !self.runnext.load(Acquire).is_null()
     }
@@ -179,8 +160,6 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     shutdown: AtomicBool,
     next_id: AtomicU64,
-    /// Completions off the workers (blocking pool, shutdown).
-    pub(crate) remote_completed: AtomicU64,
     pub(crate) stuck_polls: AtomicU64,
     /// Threads running a P loop, the blocking pool or sysmon.
     threads: Mutex<usize>,
@@ -219,7 +198,6 @@ impl Shared {
             config,
             shutdown: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
-            remote_completed: AtomicU64::new(0),
             stuck_polls: AtomicU64::new(0),
             threads: Mutex::new(0),
             threads_cvar: Condvar::new(),
@@ -367,12 +345,11 @@ impl Shared {
         }
     }
 
+    /// Counts a completion on this thread's worker (the `completed`
+    /// metric; completions off the workers are not counted).
     pub(crate) fn task_completed(&self) {
-        match context::current_p(self) {
-            Some(i) => bump(&self.ps[i].counters.completed, 1),
-            None => {
-                self.remote_completed.fetch_add(1, Relaxed);
-            }
+        if let Some(i) = context::current_p(self) {
+            bump(&self.ps[i].counters.completed, 1);
         }
     }
 
@@ -380,15 +357,6 @@ impl Shared {
         if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
             self.begin_shutdown();
         }
-    }
-
-    /// Completions so far (for the sweeper).
-    pub(crate) fn completions(&self) -> u64 {
-        self.ps
-            .iter()
-            .map(|p| p.counters.completed.load(Relaxed))
-            .sum::<u64>()
-            + self.remote_completed.load(Relaxed)
     }
 
     /// Keeps a spawned thread's handle (dropping those already finished).

@@ -67,7 +67,6 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
             // reactor's edges, if no idle worker blocks in it).
             shared.io.poll_now();
             shared.timers.fire_due();
-            p.maybe_sweep(&shared.registry, index);
         }
         // A worker woken as a searcher may find work on its first look:
         // it must still leave the searching state (idle rule 3).
@@ -249,7 +248,6 @@ fn park(shared: &Shared, index: usize) {
     if shared.timers.fire_due() > 0 {
         return;
     }
-    p.maybe_sweep(&shared.registry, index);
     let was_searching = p.searching.swap(false, Relaxed);
     if shared
         .idle

@@ -8,19 +8,21 @@
 //!
 //! Behind the P lists sits the runtime's [`Depot`] (Go's `sched.gFree`): a
 //! P whose list of a class is full moves half of it there in one locked
-//! splice, and a P whose list is empty refills half a list from it. Threads
-//! without a P (the `block_on` thread, the blocking pool) take and give
-//! single blocks there. Remote spawns thus reuse the cells their tasks freed
-//! on the workers instead of going to the allocator on one thread and
-//! freeing on another (which cost glibc about 330 instructions a task in
-//! `spawn_many_local`).
+//! splice, and a P whose list is empty refills half a list from it. A
+//! thread running `block_on` has a cache of its own for the call, backed by
+//! the depot the same way (`cache/thread.rs`); other threads without a P
+//! (the blocking pool) take and give single blocks there. Remote spawns
+//! thus reuse the cells their tasks freed instead of going to the allocator
+//! on one thread and freeing on another (which cost glibc about 330
+//! instructions a task in `spawn_many_local`).
 //!
 //! # Protocol
 //!
 //! 1. Only the thread holding a P touches that P's cache (the same rule as
 //!    the owner end of its run queue, `queue.rs` rule 1). `context` says
 //!    which P a thread holds; a P changes hands only across `block_in_place`
-//!    (which clears it here first) or a thread spawn.
+//!    (which clears it here first) or a thread spawn. A thread's own cache
+//!    (`cache/thread.rs`) is touched only by that thread.
 //! 2. A size class is a multiple of [`GRANULE`] bytes aligned to
 //!    [`GRANULE`], up to [`LARGEST_CLASS`]. A cell's class is a pure function
 //!    of its type's layout, so the memory of a cell allocated in class `c`
@@ -187,7 +189,7 @@ unsafe impl Sync for CellCache {}
 unsafe impl Send for CellCache {}
 
 impl CellCache {
-    pub(crate) fn new() -> CellCache {
+    pub(crate) const fn new() -> CellCache {
         CellCache {
             lists: UnsafeCell::new(Lists::new()),
         }
@@ -289,6 +291,27 @@ impl CellCache {
         true
     }
 
+    /// Moves every block to the depot in chains of [`BATCH`]; what the
+    /// depot refuses goes back to the allocator.
+    ///
+    /// # Safety
+    /// Rule 1.
+    #[cfg_attr(goro_loom, allow(dead_code))]
+    unsafe fn flush(&self, depot: &Depot) {
+        // SAFETY: rule 1.
+        let lists = unsafe { &mut *self.lists.get() };
+        for class in 0..CLASSES {
+            // SAFETY: rule 1; rule 3: every listed block holds its link.
+            while let Some(chain) = unsafe { cut(&mut lists.classes[class], BATCH) } {
+                lists.bytes -= chain.len * class_layout(class).size();
+                if let Err(refused) = depot.put_chain(class, chain) {
+                    // SAFETY: the refused blocks are ours, of `class`.
+                    unsafe { free_chain(class, refused) };
+                }
+            }
+        }
+    }
+
     /// Blocks and bytes held now (for tests).
     #[cfg(test)]
     pub(crate) fn held(&self) -> (usize, usize) {
@@ -308,29 +331,49 @@ impl Drop for CellCache {
 mod depot;
 pub(crate) use depot::Depot;
 
-/// Frees from a thread without a P, batched (`cache/gather.rs`).
+/// A cache for a thread without a P (`cache/thread.rs`).
 #[cfg(not(goro_loom))]
-mod gather;
+mod thread;
 
-/// Runs `f`, gathering the cell frees this thread makes without a P and
-/// handing them to `depot` in batches when `f` returns (or unwinds). A
-/// nested call just runs `f` inside the outer scope.
-pub(crate) fn batch_frees<R>(depot: &Depot, f: impl FnOnce() -> R) -> R {
+/// Runs `f` with a cell cache of this thread's own, for a thread without a
+/// P that spawns and frees many tasks (a `block_on` call). Its blocks go to
+/// `depot` when `f` returns (or unwinds). A nested call just runs `f`
+/// inside the outer scope.
+pub(crate) fn thread_cache<R>(depot: &Depot, f: impl FnOnce() -> R) -> R {
     #[cfg(not(goro_loom))]
     {
         struct Close<'a>(&'a Depot);
         impl Drop for Close<'_> {
             fn drop(&mut self) {
-                gather::close(self.0);
+                thread::close(self.0);
             }
         }
-        let _close = gather::open().then(|| Close(depot));
+        let _close = thread::open().then(|| Close(depot));
         f()
     }
     #[cfg(goro_loom)]
     {
         let _ = depot;
         f()
+    }
+}
+
+/// Runs `f` on this thread's own cache, if a [`thread_cache`] scope is
+/// open, or (`any`) in any case.
+#[inline]
+fn with_thread_cache<R>(any: bool, f: impl FnOnce(&CellCache) -> R) -> Option<R> {
+    #[cfg(not(goro_loom))]
+    {
+        if any {
+            thread::with_any(f)
+        } else {
+            thread::with(f)
+        }
+    }
+    #[cfg(goro_loom)]
+    {
+        let _ = (any, f);
+        None
     }
 }
 
@@ -351,7 +394,11 @@ pub(crate) unsafe fn alloc_cell(
             let reused = match cache {
                 // SAFETY: forwarded from the caller.
                 Some(cache) => unsafe { cache.pop(class).or_else(|| cache.refill(class, depot)) },
-                None => depot.take_one(class),
+                None => with_thread_cache(true, |cache| {
+                    // SAFETY: rule 1: this thread's own cache.
+                    unsafe { cache.pop(class).or_else(|| cache.refill(class, depot)) }
+                })
+                .unwrap_or_else(|| depot.take_one(class)),
             };
             if let Some(block) = reused {
                 return block;
@@ -385,37 +432,21 @@ pub(crate) unsafe fn free_cell(
         unsafe { dealloc(block.as_ptr(), layout) };
         return;
     };
-    // SAFETY: forwarded from the caller; rule 2: same class.
-    let kept = unsafe {
-        match cache {
-            Some(cache) => cache.push(class, block, depot),
-            None => gathered(class, block) || depot.put_one(class, block),
-        }
+    let kept = match cache {
+        // SAFETY: forwarded from the caller; rule 2: same class.
+        Some(cache) => unsafe { cache.push(class, block, depot) },
+        None => with_thread_cache(false, |cache| {
+            // SAFETY: rule 1: this thread's own cache; the block as above.
+            unsafe { cache.push(class, block, depot) }
+        })
+        // SAFETY: as above.
+        .unwrap_or_else(|| unsafe { depot.put_one(class, block) }),
     };
     if kept {
         return;
     }
     // SAFETY: allocated with the class layout (rule 2).
     unsafe { dealloc(block.as_ptr(), class_layout(class)) };
-}
-
-/// Keeps a free from a thread without a P in its open [`batch_frees`]
-/// scope, if there is one.
-///
-/// # Safety
-/// `block` is an unused allocation of `class_layout(class)`.
-#[inline]
-unsafe fn gathered(class: usize, block: NonNull<u8>) -> bool {
-    #[cfg(not(goro_loom))]
-    {
-        // SAFETY: forwarded from the caller.
-        unsafe { gather::keep(class, block) }
-    }
-    #[cfg(goro_loom)]
-    {
-        let _ = (class, block);
-        false
-    }
 }
 
 #[cfg(all(test, not(goro_loom)))]
@@ -585,7 +616,7 @@ mod tests {
     }
 
     #[test]
-    fn batched_frees_reach_the_depot_when_the_batch_ends() {
+    fn a_thread_cache_serves_its_own_frees_and_empties_into_the_depot() {
         let depot = Depot::new();
         let l = layout(100, 8);
         // SAFETY: no cache; the depot is shared by design.
@@ -593,27 +624,38 @@ mod tests {
             .map(|_| unsafe { alloc_cell(None, &depot, l) })
             .collect();
         let first = blocks[0];
-        batch_frees(&depot, || {
+        thread_cache(&depot, || {
+            // A free and the next allocation meet in the thread's cache.
+            // SAFETY: given back once, with its layout; then taken again.
+            let again = unsafe {
+                free_cell(None, &depot, first, l);
+                alloc_cell(None, &depot, l)
+            };
+            assert_eq!(again, first);
+            assert_eq!(depot.held(), (0, 0));
             for b in blocks {
                 // SAFETY: each given back once, with its layout.
                 unsafe { free_cell(None, &depot, b, l) };
             }
-            // Gathered on this thread, not yet in the depot.
-            assert_eq!(depot.held(), (0, 0));
+            // The list filled at 64 and spilled a batch of 32.
+            assert_eq!(depot.held(), (BATCH, BATCH * 112));
             // A nested scope does not close the outer one.
-            batch_frees(&depot, || {});
-            assert_eq!(depot.held(), (0, 0));
+            thread_cache(&depot, || {});
+            assert_eq!(depot.held(), (BATCH, BATCH * 112));
         });
+        // Closing hands everything to the depot; nothing was lost.
         assert_eq!(depot.held(), (70, 70 * 112));
-        // The blocks are reused, and none was lost on the way.
-        // SAFETY: as above.
-        let again: Vec<_> = (0..70)
-            .map(|_| unsafe { alloc_cell(None, &depot, l) })
-            .collect();
+        let again = thread_cache(&depot, || {
+            // SAFETY: as above.
+            let again: Vec<_> = (0..70)
+                .map(|_| unsafe { alloc_cell(None, &depot, l) })
+                .collect();
+            assert_eq!(depot.held(), (0, 0));
+            again
+        });
         assert!(again.contains(&first));
-        assert_eq!(depot.held(), (0, 0));
         for b in again {
-            // SAFETY: as above, outside any batch: one at a time.
+            // SAFETY: as above, outside any scope: one at a time.
             unsafe { free_cell(None, &depot, b, l) };
         }
         assert_eq!(depot.held(), (70, 70 * 112));
@@ -661,14 +703,14 @@ mod tests {
     }
 
     #[test]
-    fn batched_frees_that_a_full_depot_refuses_go_to_the_allocator() {
+    fn a_thread_cache_closing_on_a_full_depot_frees_to_the_allocator() {
         let depot = no_depot();
         let l = layout(100, 8);
         // SAFETY: as in the test above.
         let blocks: Vec<_> = (0..40)
             .map(|_| unsafe { alloc_cell(None, &depot, l) })
             .collect();
-        batch_frees(&depot, || {
+        thread_cache(&depot, || {
             for b in blocks {
                 // SAFETY: as above.
                 unsafe { free_cell(None, &depot, b, l) };

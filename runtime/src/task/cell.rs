@@ -89,7 +89,7 @@ where
     let cell = Cell {
         header: Header {
             state: State::new(3),
-            registry_next: AtomicPtr::new(std::ptr::null_mut()),
+            registry_slot: AtomicPtr::new(std::ptr::null_mut()),
             vtable: &VtableOf::<F>::VTABLE,
             shared: ManuallyDrop::new(shared),
             id_bits,
@@ -226,6 +226,9 @@ unsafe fn finish<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Join
         });
     }
     cell.header.shared.task_completed();
+    // SAFETY: the caller's reference (it holds `RUNNING`) keeps the cell
+    // alive across the call.
+    unsafe { cell.header.shared.registry.completed(ptr) };
 }
 
 /// Drops the future and completes with a cancellation.

@@ -22,7 +22,7 @@ use crate::sched::Shared;
 use crate::sync::Arc;
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
 
-pub(crate) use cache::{CellCache, Depot, batch_frees};
+pub(crate) use cache::{CellCache, Depot, thread_cache};
 pub(crate) use cell::{Meta, new_task};
 pub use join::{JoinError, JoinHandle};
 
@@ -49,8 +49,9 @@ pub(crate) struct Vtable {
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: state::State,
-    /// Link in the registry's list of every live task (`registry.rs`).
-    pub(crate) registry_next: AtomicPtr<Header>,
+    /// The task's slot in the registry (`registry/slots.rs`), set when it
+    /// is registered; its completion clears the slot.
+    pub(crate) registry_slot: AtomicPtr<AtomicPtr<Header>>,
     pub(crate) vtable: &'static Vtable,
     /// The scheduler this task is queued on when woken. Taken out by
     /// `dealloc`, which needs it after the rest of the cell is dropped (to

@@ -1,45 +1,51 @@
 //! The registry of every live task, for shutdown and the task dump.
 //!
-//! Tokio keeps an `OwnedTasks` list behind sharded mutexes and locks it
-//! twice per task (insert, remove). Here spawning is one CAS on the
-//! spawning worker's own shard head (a Treiber push), and completion touches
-//! nothing: completed tasks are unlinked later, in bulk, by a sweep (each
-//! worker sweeps its own shard every so often; the monitor thread sweeps
-//! the remote shard and idle workers' shards), like Go's background sweep.
-//!
-//! Protocol:
-//! 1. Pushers write their node's `registry_next` and publish the node with a
-//!    release CAS on the shard head. They never touch a published node.
-//! 2. Everything else (sweep, walk, take) holds `lock`. The sweeper unlinks
-//!    complete nodes but never the head node (the head pointer belongs to
-//!    the pushers' CAS), so the two never write the same word.
-//! 3. The registry's link holds one task reference; whoever unlinks a node
-//!    (sweep, take) releases it.
+//! Each live task holds a slot in [`Slots`] (`slots.rs` states the
+//! protocol) with one task reference, the registry's. Spawning claims a
+//! slot in the spawning thread's shard; completion clears it and releases
+//! that reference at once, so a completed task's cell goes back to the
+//! cell caches as soon as its `JoinHandle` lets go, on the thread that
+//! dropped it. Neither end takes a lock (tokio's `OwnedTasks` locks a
+//! sharded list on both).
+
+pub(crate) mod slots;
 
 use std::collections::HashMap;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 
 use super::{Header, drop_ref};
 use crate::sync::Mutex;
-use crate::sync::atomic::AtomicPtr;
-use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::atomic::Ordering::Relaxed;
+use slots::{SlotOps, Slots};
 
 pub(crate) struct Registry {
-    shards: Box<[AtomicPtr<Header>]>,
-    lock: Mutex<()>,
+    slots: Slots<Header>,
     /// Names of the named tasks, by id. Most tasks have none, so a name
     /// lives here rather than as 8 bytes in every header; a header says
     /// whether it has one (`Header::is_named`).
     names: Mutex<HashMap<u64, Box<str>>>,
 }
 
+/// `SlotOps::release` for tasks.
+///
+/// # Safety
+/// The caller owns one reference to `task`.
+unsafe fn release_task(task: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { drop_ref(task) }
+}
+
 impl Registry {
+    /// A registry with `shards` shards (one per worker, plus one for
+    /// threads without a worker).
     pub(crate) fn new(shards: usize) -> Registry {
         Registry {
-            shards: (0..shards)
-                .map(|_| AtomicPtr::new(ptr::null_mut()))
-                .collect(),
-            lock: Mutex::new(()),
+            slots: Slots::new(
+                shards,
+                SlotOps {
+                    release: release_task,
+                },
+            ),
             names: Mutex::new(HashMap::new()),
         }
     }
@@ -59,108 +65,42 @@ impl Registry {
         self.names.lock().remove(&id);
     }
 
-    /// Links a new task; its registry reference moves to the list.
+    /// Registers a new task in `shard`; its registry reference moves to the
+    /// slot. Call before the task is first scheduled (its completion looks
+    /// for the slot).
     pub(crate) fn push(&self, shard: usize, task: NonNull<Header>) {
-        let head = &self.shards[shard % self.shards.len()];
+        let slot = self.slots.claim(shard, task);
         // SAFETY: the caller passes a live task with a reference for us.
-        let node = unsafe { task.as_ref() };
-        let mut cur = head.load(Relaxed);
-        loop {
-            node.registry_next.store(cur, Relaxed);
-            match head.compare_exchange_weak(cur, task.as_ptr(), Release, Relaxed) {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
+        let header = unsafe { task.as_ref() };
+        // Relaxed: whoever completes the task got it through a run queue,
+        // whose hand-over orders this store before their load.
+        header.registry_slot.store(slot.as_ptr(), Relaxed);
+    }
+
+    /// The task completed (or was cancelled): its slot is freed and the
+    /// registry's reference released, unless shutdown took it already.
+    ///
+    /// # Safety
+    /// The caller holds a reference to `task` for this call.
+    pub(crate) unsafe fn completed(&self, task: NonNull<Header>) {
+        // SAFETY: the caller's reference keeps the header alive.
+        let slot = unsafe { task.as_ref() }.registry_slot.load(Relaxed);
+        if let Some(slot) = NonNull::new(slot) {
+            // SAFETY: `push` stored the slot it claimed for this task on
+            // this registry; the caller holds a reference.
+            unsafe { self.slots.release(slot, task) };
         }
     }
 
-    /// Number of shards (one per worker, plus one for remote spawns).
-    pub(crate) fn shards(&self) -> usize {
-        self.shards.len()
+    /// Calls `f` on every registered task.
+    pub(crate) fn walk(&self, f: impl FnMut(&Header)) {
+        self.slots.walk(f);
     }
 
-    /// Unlinks the completed tasks of one shard (rule 2) and releases their
-    /// references after the lock is dropped (a release may run user `Drop`
-    /// code). Returns the tasks still linked there. Workers sweep their
-    /// own shard, so a cell is usually freed by the thread that allocated
-    /// it (glibc frees across threads slowly).
-    pub(crate) fn sweep_shard(&self, shard: usize) -> usize {
-        // Unlinked nodes are chained through their own `registry_next`
-        // (nobody reads an unlinked node's link: rule 2), so a sweep of
-        // thousands allocates nothing.
-        let mut released: *mut Header = ptr::null_mut();
-        let mut live = 0;
-        {
-            let _guard = self.lock.lock();
-            let mut prev = self.shards[shard].load(Acquire);
-            if !prev.is_null() {
-                live += 1;
-                loop {
-                    // SAFETY: `prev` is linked, so the list's reference keeps
-                    // it alive; we hold the lock (rule 2).
-                    let prev_ref = unsafe { &*prev };
-                    let cur = prev_ref.registry_next.load(Acquire);
-                    let Some(cur_ptr) = NonNull::new(cur) else {
-                        break;
-                    };
-                    // SAFETY: as above.
-                    let cur_ref = unsafe { cur_ptr.as_ref() };
-                    if cur_ref.state.load().is_complete() {
-                        prev_ref
-                            .registry_next
-                            .store(cur_ref.registry_next.load(Acquire), Release);
-                        cur_ref.registry_next.store(released, Relaxed);
-                        released = cur;
-                    } else {
-                        live += 1;
-                        prev = cur;
-                    }
-                }
-            }
-        }
-        while let Some(node) = NonNull::new(released) {
-            // SAFETY: unlinked above; our chain's reference (rule 3) keeps
-            // it alive until the drop below, so read the link first.
-            released = unsafe { node.as_ref() }.registry_next.load(Relaxed);
-            // SAFETY: rule 3: unlinking gave us the list's reference.
-            unsafe { drop_ref(node) };
-        }
-        live
-    }
-
-    /// Calls `f` on every linked task, under the lock.
-    pub(crate) fn walk(&self, mut f: impl FnMut(&Header)) {
-        let _guard = self.lock.lock();
-        for head in self.shards.iter() {
-            let mut cur = head.load(Acquire);
-            while let Some(node) = NonNull::new(cur) {
-                // SAFETY: linked nodes are alive (rule 3) and the lock keeps
-                // the sweeper away.
-                let node = unsafe { node.as_ref() };
-                f(node);
-                cur = node.registry_next.load(Acquire);
-            }
-        }
-    }
-
-    /// Unlinks every task and hands each (with the list's reference) to `f`,
-    /// after the lock is released.
-    pub(crate) fn take_all(&self, mut f: impl FnMut(NonNull<Header>)) {
-        let mut chains = Vec::new();
-        {
-            let _guard = self.lock.lock();
-            for head in self.shards.iter() {
-                chains.push(head.swap(ptr::null_mut(), Acquire));
-            }
-        }
-        for mut cur in chains {
-            while let Some(node) = NonNull::new(cur) {
-                // SAFETY: the list's reference keeps the node alive until
-                // `f` releases it; read the link first.
-                cur = unsafe { node.as_ref() }.registry_next.load(Acquire);
-                f(node);
-            }
-        }
+    /// Unregisters every task and hands each (with the registry's
+    /// reference) to `f`, after the registry's lock is released.
+    pub(crate) fn take_all(&self, f: impl FnMut(NonNull<Header>)) {
+        self.slots.take_all(f);
     }
 }
 
@@ -168,7 +108,7 @@ impl Drop for Registry {
     fn drop(&mut self) {
         self.take_all(|node| {
             super::shutdown_task(node);
-            // SAFETY: rule 3.
+            // SAFETY: `take_all` handed us the registry's reference.
             unsafe { drop_ref(node) };
         });
     }
