@@ -5,7 +5,7 @@
 //! `Vtable` in the header knows the concrete future type. Every pointer that
 //! outlives a call holds one reference in the state word (see
 //! [`state`]): [`Notified`] (a run-queue entry), a `Waker`, the
-//! [`JoinHandle`] and the registry link.
+//! [`JoinHandle`] and the registry's slot (until the task completes).
 
 mod cache;
 mod cell;
@@ -136,7 +136,8 @@ impl Drop for Notified {
 /// Cancels a task for shutdown if it is idle or queued (rule 1 via
 /// `transition_to_shutdown`). Does not release a reference.
 pub(crate) fn shutdown_task(ptr: NonNull<Header>) {
-    // SAFETY: callers hold a reference (a `Notified` or the registry link).
+    // SAFETY: callers hold a reference (a `Notified`, or the registry's
+    // reference handed over by a take).
     let header = unsafe { ptr.as_ref() };
     if header.state.transition_to_shutdown() {
         // SAFETY: the transition gave us `RUNNING`, so the stage is ours.

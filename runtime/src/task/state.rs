@@ -9,7 +9,7 @@
 //! | 3 | `CANCELLED` | `abort` or shutdown asked the task to stop |
 //! | 4 | `JOIN_INTEREST` | a `JoinHandle` exists and owns the output once `COMPLETE` |
 //! | 5 | `JOIN_WAKER` | the join-waker cell is published (read-only from then on) |
-//! | 6.. | refs | one per `Notified`, `Waker`, `JoinHandle` and the registry's link |
+//! | 6.. | refs | one per `Notified`, `Waker`, `JoinHandle` and the registry's slot (until completion) |
 //!
 //! Rules (the `SAFETY:` comments in `cell.rs` and `join.rs` cite them):
 //!
