@@ -7,7 +7,7 @@
 
 use std::ptr::NonNull;
 
-use goro::__loom::{SlotOps, Slots};
+use goro::__loom::Slots;
 use goro_loom_tests::harness::expect_model_failure;
 use goro_loom_tests::twins;
 use loom::sync::Arc;
@@ -55,7 +55,20 @@ struct Slot(NonNull<AtomicPtr<Task>>);
 unsafe impl Send for Slot {}
 
 fn table(shards: usize) -> Arc<Slots<Task>> {
-    Arc::new(Slots::new(shards, SlotOps { release }))
+    Arc::new(Slots::new(shards, release))
+}
+
+/// A thread that completes `task`: clears its slot, then drops its own
+/// reference.
+fn completer(slots: &Arc<Slots<Task>>, task: &Arc<Task>, slot: Slot) -> thread::JoinHandle<()> {
+    let (slots, task) = (slots.clone(), task.clone());
+    thread::spawn(move || {
+        let slot = slot;
+        // SAFETY: claimed for this task; we hold our reference.
+        unsafe { slots.release(slot.0, ptr(&task)) };
+        // SAFETY: the completer's own reference.
+        unsafe { release(ptr(&task)) };
+    })
 }
 
 #[test]
@@ -65,16 +78,7 @@ fn a_walk_never_sees_a_released_task() {
         let task = Task::new(2);
         let slots = table(1);
         let slot = Slot(slots.claim(0, ptr(&task)));
-        let completer = {
-            let (slots, task) = (slots.clone(), task.clone());
-            thread::spawn(move || {
-                let slot = slot;
-                // SAFETY: claimed for this task; we hold our reference.
-                unsafe { slots.release(slot.0, ptr(&task)) };
-                // SAFETY: the completer's own reference.
-                unsafe { release(ptr(&task)) };
-            })
-        };
+        let completer = completer(&slots, &task, slot);
         slots.walk(Task::look);
         completer.join().unwrap();
         assert!(task.freed.load(Acquire), "the task was never released");
@@ -88,16 +92,7 @@ fn a_take_and_a_completion_release_the_task_once() {
         let task = Task::new(2);
         let slots = table(1);
         let slot = Slot(slots.claim(0, ptr(&task)));
-        let completer = {
-            let (slots, task) = (slots.clone(), task.clone());
-            thread::spawn(move || {
-                let slot = slot;
-                // SAFETY: as above.
-                unsafe { slots.release(slot.0, ptr(&task)) };
-                // SAFETY: as above.
-                unsafe { release(ptr(&task)) };
-            })
-        };
+        let completer = completer(&slots, &task, slot);
         // SAFETY: the take hands over the registry's reference.
         slots.take_all(|t| unsafe { release(t) });
         completer.join().unwrap();

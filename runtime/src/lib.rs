@@ -54,7 +54,7 @@ pub mod __loom {
     pub use crate::sched::inject::Inject;
     pub use crate::sched::park::{CondvarPark, Park};
     pub use crate::sched::queue::{CAPACITY, Local, Overflow};
-    pub use crate::task::registry::slots::{SlotOps, Slots};
+    pub use crate::task::registry::slots::Slots;
     pub use crate::task::state::{Snapshot, State, ToIdle, ToRunning, WakeByVal};
     pub use crate::time::duty::{NO_WORKER, Nudge, TimerDuty};
     pub use crate::time::shard::{Entry as TimerEntry, NONE as NO_DEADLINE, Shard as TimerShard};

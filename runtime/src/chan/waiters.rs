@@ -26,8 +26,9 @@ const NONE: u32 = u32::MAX;
 /// Entries from which growth is by a quarter (see the header).
 const GROW_FROM: usize = 1024;
 
-/// Room for one more entry in a collection of `len` entries and room for
-/// `cap`: `None` if there is room, else how many to reserve.
+/// How many entries to reserve before pushing onto a collection holding
+/// `len` of `cap`: `None` while there is room, or while doubling (std's
+/// own growth) is still cheap in memory.
 fn grow_by(len: usize, cap: usize) -> Option<usize> {
     (len == cap && len >= GROW_FROM).then_some(len / 4)
 }

@@ -16,7 +16,7 @@ use std::ptr::NonNull;
 use super::{Header, drop_ref};
 use crate::sync::Mutex;
 use crate::sync::atomic::Ordering::Relaxed;
-use slots::{SlotOps, Slots};
+use slots::Slots;
 
 pub(crate) struct Registry {
     slots: Slots<Header>,
@@ -26,26 +26,12 @@ pub(crate) struct Registry {
     names: Mutex<HashMap<u64, Box<str>>>,
 }
 
-/// `SlotOps::release` for tasks.
-///
-/// # Safety
-/// The caller owns one reference to `task`.
-unsafe fn release_task(task: NonNull<Header>) {
-    // SAFETY: forwarded from the caller.
-    unsafe { drop_ref(task) }
-}
-
 impl Registry {
     /// A registry with `shards` shards (one per worker, plus one for
     /// threads without a worker).
     pub(crate) fn new(shards: usize) -> Registry {
         Registry {
-            slots: Slots::new(
-                shards,
-                SlotOps {
-                    release: release_task,
-                },
-            ),
+            slots: Slots::new(shards, drop_ref),
             names: Mutex::new(HashMap::new()),
         }
     }

@@ -68,12 +68,6 @@ const SEGMENTS: usize = 40;
 #[cfg(goro_loom)]
 const SEGMENTS: usize = 8;
 
-/// What the slot table knows about the items it holds.
-pub struct SlotOps<T> {
-    /// Gives up one reference to `item` (the registry's).
-    pub release: unsafe fn(NonNull<T>),
-}
-
 struct Shard<T> {
     /// Segment `k`: `BASE << k` slots, or null until the shard grows to it.
     segments: Box<[AtomicPtr<AtomicPtr<T>>]>,
@@ -91,7 +85,8 @@ pub struct Slots<T> {
     shards: Box<[Shard<T>]>,
     /// Held by walks and takes (rule 5).
     lock: Mutex<()>,
-    ops: SlotOps<T>,
+    /// Gives up one reference to an item (the registry's).
+    release: unsafe fn(NonNull<T>),
 }
 
 /// An item pointer that may cross threads (the table's items are `Sync`).
@@ -188,12 +183,13 @@ impl<T> Drop for Shard<T> {
 }
 
 impl<T: Sync> Slots<T> {
-    /// A table with `shards` shards.
-    pub fn new(shards: usize, ops: SlotOps<T>) -> Slots<T> {
+    /// A table with `shards` shards; `release` gives up the reference a
+    /// slot holds.
+    pub fn new(shards: usize, release: unsafe fn(NonNull<T>)) -> Slots<T> {
         Slots {
             shards: (0..shards).map(|_| Shard::new()).collect(),
             lock: Mutex::new(()),
-            ops,
+            release,
         }
     }
 
@@ -274,7 +270,7 @@ impl<T: Sync> Slots<T> {
                 Ok(_) if new.is_null() => {
                     // SAFETY: rule 3: clearing the slot gave us the
                     // reference, and no walker has the task tagged.
-                    unsafe { (self.ops.release)(item) };
+                    unsafe { (self.release)(item) };
                     return;
                 }
                 // Rule 4: the walker releases it.
@@ -326,7 +322,7 @@ impl<T: Sync> Slots<T> {
         }
         for Item(item) in orphans {
             // SAFETY: rule 4: handed to us by its completer.
-            unsafe { (self.ops.release)(item) };
+            unsafe { (self.release)(item) };
         }
     }
 
@@ -380,7 +376,7 @@ impl<T> Drop for Slots<T> {
                 let item = sh.slot(index).swap(ptr::null_mut(), Relaxed);
                 if let Some(item) = NonNull::new(item) {
                     // SAFETY: rule 3: an occupied slot holds a reference.
-                    unsafe { (self.ops.release)(item) };
+                    unsafe { (self.release)(item) };
                 }
             }
         }
@@ -390,13 +386,13 @@ impl<T> Drop for Slots<T> {
 #[cfg(all(test, not(goro_loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize as StdCount;
-    use std::sync::atomic::Ordering::SeqCst as Sc;
+    use crate::sync::atomic::AtomicUsize as Count;
+    use crate::sync::atomic::Ordering::SeqCst as Sc;
 
     /// A test item: counts the releases it receives.
     #[derive(Default)]
     struct Item {
-        released: StdCount,
+        released: Count,
     }
 
     unsafe fn count(item: NonNull<Item>) {
@@ -405,7 +401,7 @@ mod tests {
     }
 
     fn table(shards: usize) -> Slots<Item> {
-        Slots::new(shards, SlotOps { release: count })
+        Slots::new(shards, count)
     }
 
     fn items(n: usize) -> Vec<Item> {
