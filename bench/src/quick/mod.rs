@@ -132,6 +132,25 @@ pub fn alternate(contenders: &mut [Contender<'_>], rounds: usize) -> Vec<f64> {
     samples.into_iter().map(median).collect()
 }
 
+/// Like [`alternate`], but each contender's timed iteration follows an
+/// untimed one on the same runtime at once, with nothing in between: the
+/// timed iteration starts on a runtime that is already busy. For shapes
+/// about behaviour under saturation (`spawn_many_remote_busy2`), where a
+/// start from idle measures how soon the OS gives the spawning thread its
+/// CPU back from the workers it woke, not the runtime.
+pub fn alternate_warmed(contenders: &mut [Contender<'_>], rounds: usize) -> Vec<f64> {
+    let mut samples = vec![Vec::with_capacity(rounds); contenders.len()];
+    for _ in 0..rounds {
+        for (i, c) in contenders.iter_mut().enumerate() {
+            (c.run)();
+            let start = Instant::now();
+            let ops = (c.run)().max(1);
+            samples[i].push(start.elapsed().as_nanos() as f64 / ops as f64);
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
 /// The median of `values` (the mean of the middle two for an even count).
 pub fn median(mut values: Vec<f64>) -> f64 {
     assert!(!values.is_empty(), "median of no samples");
@@ -219,5 +238,21 @@ mod tests {
         assert!(out[0] >= 0.0);
         drop(cs);
         assert_eq!(calls, 4, "one warm-up plus three rounds");
+    }
+
+    #[test]
+    fn alternate_warmed_runs_an_untimed_iteration_before_each_timed_one() {
+        let mut calls = 0;
+        let mut cs = [Contender {
+            name: "x",
+            run: Box::new(|| {
+                calls += 1;
+                10
+            }),
+        }];
+        let out = alternate_warmed(&mut cs, 3);
+        assert_eq!(out.len(), 1);
+        drop(cs);
+        assert_eq!(calls, 6, "two iterations per round, one timed");
     }
 }
