@@ -94,6 +94,11 @@ impl Poller {
     /// Starts `op`; its completion will carry `token`. On io_uring the
     /// kernel sees it at the next [`poll`](Poller::poll); on epoll it is
     /// tried at once and may already be complete (reported by `poll`).
+    ///
+    /// An op that cannot start (a descriptor epoll refuses, an io_uring
+    /// submission queue the kernel will not drain: `EBUSY`) still
+    /// completes, with the error, and its completion hands the buffers
+    /// back: a refused submit loses nothing.
     pub fn submit(&mut self, op: Op, token: u64) -> io::Result<OpId> {
         let id = self.ops.insert(op.0, token);
         let Poller {
@@ -222,6 +227,67 @@ impl Drop for Poller {
         match sys {
             Sys::Uring(d) => d.shutdown(ops, stats),
             Sys::Epoll(d) => d.shutdown(ops, stats),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Backend;
+
+    #[test]
+    #[cfg_attr(miri, ignore = "io_uring system calls")]
+    fn a_submit_the_ring_refuses_completes_with_the_error_and_returns_the_buffer() {
+        let mut poller = match Builder::new().backend(Backend::IoUring).build() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("io_uring unavailable here ({e}); skipping");
+                return;
+            }
+        };
+        let Sys::Uring(driver) = &mut poller.sys else {
+            unreachable!("asked for io_uring")
+        };
+        driver.refuse_pushes = 1;
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let mut buf = Vec::with_capacity(4096);
+        buf.extend_from_slice(b"kept");
+
+        let id = poller
+            .submit(Op::read(fds[0], buf, None), 7)
+            .expect("a refused submit is reported by its completion");
+        let mut done = Vec::new();
+        poller.poll(&mut done, Some(Duration::ZERO)).unwrap();
+        assert_eq!(done.len(), 1);
+        let c = done.pop().unwrap();
+        assert_eq!((c.token, c.id, c.more), (7, id, false));
+        assert_eq!(c.result.unwrap_err().raw_os_error(), Some(libc::EBUSY));
+        let buf = c.output.into_buf().expect("the buffer comes back");
+        assert_eq!((&buf[..], buf.capacity()), (&b"kept"[..], 4096));
+
+        // The ring itself is fine: the next op on it runs as usual.
+        // SAFETY: `fds[1]` is the pipe's open write end; 3 bytes from a
+        // static slice.
+        assert_eq!(unsafe { libc::write(fds[1], b"abc".as_ptr().cast(), 3) }, 3);
+        poller
+            .submit(Op::read(fds[0], Vec::with_capacity(8), None), 8)
+            .unwrap();
+        let c = loop {
+            poller
+                .poll(&mut done, Some(Duration::from_secs(5)))
+                .unwrap();
+            if let Some(c) = done.pop() {
+                break c;
+            }
+        };
+        assert_eq!(c.result.unwrap(), 3);
+        assert_eq!(c.output.into_buf().unwrap(), b"abc");
+        for fd in fds {
+            // SAFETY: both pipe ends are open and owned by this test.
+            unsafe { libc::close(fd) };
         }
     }
 }

@@ -86,6 +86,11 @@ pub(crate) struct Driver {
     wake_armed: bool,
     bufs: Option<BufRing>,
     cqes: Vec<(u64, i32, u32)>,
+    /// Tests only: how many coming SQE pushes fail as if the queue were
+    /// full and the kernel would take nothing (a state this kernel cannot
+    /// be driven into on demand).
+    #[cfg(test)]
+    pub(crate) refuse_pushes: u32,
 }
 
 impl std::fmt::Debug for Driver {
@@ -136,6 +141,8 @@ impl Driver {
             wake_armed: false,
             bufs,
             cqes: Vec::with_capacity(256),
+            #[cfg(test)]
+            refuse_pushes: 0,
         })
     }
 
@@ -150,6 +157,11 @@ impl Driver {
     /// it could not post are backed up), the caller gets `EBUSY` and should
     /// `poll` to reap before submitting more.
     fn push(&mut self, sqe: &squeue::Entry, stats: &mut Stats) -> io::Result<()> {
+        #[cfg(test)]
+        if self.refuse_pushes > 0 {
+            self.refuse_pushes -= 1;
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
         for attempt in 0..2 {
             // SAFETY: every SQE we build points only into memory owned by an
             // entry of the op table (or the driver's own wake buffer), which
@@ -186,9 +198,10 @@ impl Driver {
             }
         };
         if let Err(e) = self.push(&sqe, stats) {
-            // The SQE is not in the ring (push failed): the op can go.
-            ops.remove(id);
-            return Err(e);
+            // The SQE is not in the ring (push failed), so the kernel never
+            // saw the op: it completes here with the error, and its
+            // completion hands the buffers back like any other.
+            finish(ops, id, Err(e), out, stats);
         }
         Ok(())
     }
