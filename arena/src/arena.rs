@@ -102,7 +102,7 @@ fn empty_finger() -> NonNull<u8> {
 }
 
 #[inline(always)]
-const fn round_up(n: usize, to: usize) -> usize {
+pub(crate) const fn round_up(n: usize, to: usize) -> usize {
     (n + to - 1) & !(to - 1)
 }
 
@@ -155,9 +155,11 @@ pub(crate) enum Dir {
 /// ```
 pub struct Arena {
     /// Downward finger: objects end here; always a multiple of `MIN_ALIGN`.
-    top: Cell<NonNull<u8>>,
+    /// A [`Cursor`](crate::Cursor) holds a copy while it lives and writes it
+    /// back (see `cursor.rs`).
+    pub(crate) top: Cell<NonNull<u8>>,
     /// Upward finger: collection buffers start here; `low <= top`.
-    low: Cell<NonNull<u8>>,
+    pub(crate) low: Cell<NonNull<u8>>,
     /// The chunk the fingers point into (also on `used`).
     current: Cell<Option<NonNull<ChunkHeader>>>,
     /// Chunks handed out since the last reset.
@@ -761,7 +763,7 @@ impl fmt::Debug for Arena {
 }
 
 /// The compile-time half of the drop policy.
-const fn assert_no_drop<T>() {
+pub(crate) const fn assert_no_drop<T>() {
     assert!(
         !needs_drop::<T>(),
         "Arena::alloc refuses types that need Drop: use Arena::alloc_owned, which records the destructor"

@@ -21,6 +21,8 @@
 //!
 //! The rest of the crate:
 //!
+//! * [`Cursor`] ([`Arena::cursor`]): the allocation finger held in registers
+//!   for a hot loop, written back to the arena when the cursor is dropped;
 //! * [`Vec`] and [`String`]: collections whose buffers grow in place while
 //!   they are the arena's last buffer;
 //! * `&Arena` implements [`allocator_api2::alloc::Allocator`], so
@@ -36,6 +38,7 @@
 mod alloc_api;
 mod arena;
 mod chunk;
+mod cursor;
 mod drop_list;
 mod error;
 mod pool;
@@ -45,6 +48,7 @@ mod sync;
 mod vec;
 
 pub use arena::{Arena, ArenaBuilder};
+pub use cursor::Cursor;
 pub use error::{AllocError, AllocErrorKind};
 pub use pool::{Batch, Local, Pool, Pooled, Recycle};
 pub use scoped::{configure_thread_arena, with_thread_arena};
