@@ -10,9 +10,10 @@
 //! * `cargo bench -p goro-bench --bench arena -- --warm-up-time 1 --measurement-time 3`:
 //!   criterion, every shape and contender;
 //! * `cargo bench -p goro-bench --bench arena -- timing`: every shape with
-//!   the four contenders (goro-arena, bumpalo, Box on glibc, Box on
-//!   mimalloc) alternating within each of [`TIMING_ROUNDS`] rounds, medians
-//!   in one table, then the two-thread table of the quick report;
+//!   the five contenders (goro-arena, goro-arena through a `Cursor`,
+//!   bumpalo, Box on glibc, Box on mimalloc) alternating within each of
+//!   [`TIMING_ROUNDS`] rounds, medians in one table, then the two-thread
+//!   table of the quick report;
 //! * `cargo bench -p goro-bench --bench arena -- callgrind`: the same shapes
 //!   counted in instructions under `valgrind --tool=callgrind`, which a noisy
 //!   shared machine does not disturb (see [`callgrind`]). Skips with a
@@ -102,6 +103,10 @@ fn bulk<T: Copy + 'static>(c: &mut Criterion, name: &str, make: impl Fn(u64) -> 
     g.bench_function("goro_arena", |b| {
         b.iter(|| bulk_goro(&mut arena, N_1M, make, &mut seen))
     });
+    let mut arena = Arena::new();
+    g.bench_function("goro_arena_cursor", |b| {
+        b.iter(|| bulk_goro_cursor(&mut arena, N_1M, make, &mut seen))
+    });
     let mut bump = Bump::new();
     g.bench_function("bumpalo", |b| {
         b.iter(|| bulk_bumpalo(&mut bump, N_1M, make, &mut seen))
@@ -141,6 +146,10 @@ fn alloc_u64_warm(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N_WARM as u64));
     let mut arena = Arena::new();
     g.bench_function("goro_arena", |b| b.iter(|| fast_goro(&mut arena, N_WARM)));
+    let mut arena = Arena::new();
+    g.bench_function("goro_arena_cursor", |b| {
+        b.iter(|| fast_goro_cursor(&mut arena, N_WARM))
+    });
     let mut bump = Bump::new();
     g.bench_function("bumpalo", |b| b.iter(|| fast_bumpalo(&mut bump, N_WARM)));
     g.finish();
@@ -152,6 +161,10 @@ fn alloc_u64_sum(c: &mut Criterion) {
     let mut arena = Arena::new();
     g.bench_function("goro_arena", |b| {
         b.iter(|| fast_sum_goro(&mut arena, N_WARM))
+    });
+    let mut arena = Arena::new();
+    g.bench_function("goro_arena_cursor", |b| {
+        b.iter(|| fast_sum_goro_cursor(&mut arena, N_WARM))
     });
     let mut bump = Bump::new();
     g.bench_function("bumpalo", |b| {
@@ -170,6 +183,13 @@ fn request_mixed(c: &mut Criterion) {
         b.iter(|| {
             seed += 1;
             request_goro(&mut arena, seed, &mut seen)
+        })
+    });
+    let mut arena = Arena::new();
+    g.bench_function("goro_arena_cursor", |b| {
+        b.iter(|| {
+            seed += 1;
+            request_goro_cursor(&mut arena, seed, &mut seen)
         })
     });
     let mut bump = Bump::new();
@@ -279,16 +299,30 @@ const SHAPES: [&str; 6] = [
 ];
 
 /// Contenders of the timing and callgrind modes, in column order. For
-/// `vec_u64_10k` the two heap columns are a std-like `Vec` on that allocator.
-const CONTENDERS: [&str; 4] = ["goro_arena", "bumpalo", "box_system", "box_mimalloc"];
+/// `vec_u64_10k` the two heap columns are a std-like `Vec` on that allocator,
+/// and the cursor column is empty (a cursor allocates objects, not
+/// collections).
+const CONTENDERS: [&str; 5] = [
+    "goro_arena",
+    "goro_arena_cursor",
+    "bumpalo",
+    "box_system",
+    "box_mimalloc",
+];
 
 /// Column headings for [`CONTENDERS`].
-const COLUMNS: [&str; 4] = [
+const COLUMNS: [&str; 5] = [
     "goro-arena",
+    "goro-arena cursor",
     "bumpalo",
     "Box/Vec (glibc)",
     "Box/Vec (mimalloc)",
 ];
+
+/// Whether `contender` has a job for `shape` (see [`CONTENDERS`]).
+fn applies(shape: &str, contender: &str) -> bool {
+    !(shape == "vec_u64_10k" && contender == "goro_arena_cursor")
+}
 
 /// `alloc_u64_warm` runs this many warm passes of [`N_WARM`] per iteration.
 const WARM_REPEAT: usize = 50;
@@ -323,6 +357,10 @@ fn bulk_job<T: Copy + 'static>(
             let (mut arena, mut seen) = (Arena::new(), Vec::with_capacity(N_1M));
             Box::new(move || bulk_goro(&mut arena, N_1M, make, &mut seen))
         }
+        "goro_arena_cursor" => {
+            let (mut arena, mut seen) = (Arena::new(), Vec::with_capacity(N_1M));
+            Box::new(move || bulk_goro_cursor(&mut arena, N_1M, make, &mut seen))
+        }
         "bumpalo" => {
             let (mut bump, mut seen) = (Bump::new(), Vec::with_capacity(N_1M));
             Box::new(move || bulk_bumpalo(&mut bump, N_1M, make, &mut seen))
@@ -347,6 +385,10 @@ fn warm_job(contender: &str) -> Option<Job> {
         "goro_arena" => {
             let mut arena = Arena::new();
             repeat(move || fast_goro(&mut arena, N_WARM))
+        }
+        "goro_arena_cursor" => {
+            let mut arena = Arena::new();
+            repeat(move || fast_goro_cursor(&mut arena, N_WARM))
         }
         "bumpalo" => {
             let mut bump = Bump::new();
@@ -373,6 +415,10 @@ fn sum_job(contender: &str) -> Option<Job> {
             let mut arena = Arena::new();
             repeat(move || fast_sum_goro(&mut arena, N_WARM))
         }
+        "goro_arena_cursor" => {
+            let mut arena = Arena::new();
+            repeat(move || fast_sum_goro_cursor(&mut arena, N_WARM))
+        }
         "bumpalo" => {
             let mut bump = Bump::new();
             repeat(move || fast_sum_bumpalo(&mut bump, N_WARM))
@@ -397,6 +443,10 @@ fn request_job(contender: &str) -> Option<Job> {
         "goro_arena" => {
             let (mut arena, mut seen) = (Arena::new(), Vec::with_capacity(128));
             requests(move |s| request_goro(&mut arena, s, &mut seen))
+        }
+        "goro_arena_cursor" => {
+            let (mut arena, mut seen) = (Arena::new(), Vec::with_capacity(128));
+            requests(move |s| request_goro_cursor(&mut arena, s, &mut seen))
         }
         "bumpalo" => {
             let (mut bump, mut seen) = (Bump::new(), Vec::with_capacity(128));
@@ -458,17 +508,23 @@ fn timing() {
         let mut contenders: Vec<Contender<'_>> = CONTENDERS
             .iter()
             .zip(COLUMNS)
+            .filter(|(c, _)| applies(shape, c))
             .map(|(c, name)| Contender {
                 name,
-                run: job(shape, c).expect("every shape has every contender"),
+                run: job(shape, c).expect("every applicable contender has a job"),
+            })
+            .collect();
+        let mut medians = alternate(&mut contenders, TIMING_ROUNDS).into_iter();
+        let cells = CONTENDERS
+            .iter()
+            .map(|c| match applies(shape, c) {
+                true => Cell::Value(medians.next().expect("one median per contender")),
+                false => Cell::NotApplicable,
             })
             .collect();
         rows.push(Row {
             shape: row_name(shape),
-            cells: alternate(&mut contenders, TIMING_ROUNDS)
-                .into_iter()
-                .map(Cell::Value)
-                .collect(),
+            cells,
         });
     }
     let (floor2, floor3) = store_floors();
@@ -476,14 +532,14 @@ fn timing() {
         title: "Arena: allocation shapes, timed".into(),
         unit: "ns per allocation unless noted".into(),
         columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
-        ratios: vec![(0, 1), (0, 2), (0, 3)],
+        ratios: vec![(0, 2), (1, 2), (0, 3), (0, 4)],
         rows,
         notes: vec![
             format!(
                 "Medians of {TIMING_ROUNDS} rounds after one warm-up; in each round the contenders run back to back in column order."
             ),
             format!(
-                "Store floor, measured in the same run: a loop of 2 stores per iteration and nothing else takes {floor2:.3} ns, of 3 stores {floor3:.3} ns. alloc_u64_warm does 3 stores per allocation (value, finger, black_box slot), alloc_u64_sum 2."
+                "Store floor, measured in the same run: a loop of 2 stores per iteration and nothing else takes {floor2:.3} ns, of 3 stores {floor3:.3} ns. alloc_u64_warm does 3 stores per allocation (value, finger, black_box slot), alloc_u64_sum 2; through a cursor the finger stays in a register, one store fewer."
             ),
         ],
     };
@@ -535,7 +591,7 @@ mod callgrind {
 
     use goro_bench::quick::{Cell, Row, Table};
 
-    use super::{COLUMNS, CONTENDERS, SHAPES, row_name};
+    use super::{COLUMNS, CONTENDERS, SHAPES, applies, row_name};
 
     /// The argument that makes this binary a callgrind child.
     pub const CHILD: &str = "callgrind-child";
@@ -615,6 +671,10 @@ mod callgrind {
         for shape in SHAPES {
             let mut cells = Vec::new();
             for contender in CONTENDERS {
+                if !applies(shape, contender) {
+                    cells.push(Cell::NotApplicable);
+                    continue;
+                }
                 eprintln!("callgrind {shape} {contender} ...");
                 cells.push(match per_op(shape, contender) {
                     Ok(v) => Cell::Value(v),
@@ -633,7 +693,7 @@ mod callgrind {
             title: "Arena: instructions (callgrind)".into(),
             unit: "instructions per allocation unless noted".into(),
             columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
-            ratios: vec![(0, 1), (0, 3)],
+            ratios: vec![(0, 2), (1, 2), (0, 4)],
             rows,
             notes: vec![
                 "Ir of one steady-state iteration: a run with two measured iterations minus a run with one, divided by the iteration's operations (valgrind --tool=callgrind).".into(),

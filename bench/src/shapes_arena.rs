@@ -6,6 +6,9 @@
 //! time by it. Contenders:
 //!
 //! * `goro_*`: a reused [`goro_arena::Arena`], `reset` at the end;
+//! * `goro_cursor_*`: the same arena, allocating through a
+//!   [`goro_arena::Cursor`] (the finger in a register) instead of
+//!   `Arena::alloc`; the harness around each allocation is unchanged;
 //! * `bumpalo_*`: a reused `bumpalo::Bump`, `reset` at the end;
 //! * `heap_*`: one heap allocation per object, freed at the end — through an
 //!   explicit `Allocator` (`System` for glibc malloc, or a mimalloc wrapper),
@@ -58,6 +61,27 @@ pub fn bulk_goro<T: Copy>(
     seen.clear();
     for i in 0..n {
         seen.push((arena.alloc(make(i as u64)) as *mut T).addr());
+    }
+    black_box(&seen);
+    arena.reset();
+    n as u64
+}
+
+/// [`bulk_goro`] through a [`goro_arena::Cursor`]: the same `seen.push`
+/// of every address, the same `reset`.
+#[inline(never)]
+pub fn bulk_goro_cursor<T: Copy>(
+    arena: &mut Arena,
+    n: usize,
+    make: impl Fn(u64) -> T,
+    seen: &mut Vec<usize>,
+) -> u64 {
+    seen.clear();
+    {
+        let mut cursor = arena.cursor();
+        for i in 0..n {
+            seen.push((cursor.alloc(make(i as u64)) as *mut T).addr());
+        }
     }
     black_box(&seen);
     arena.reset();
@@ -121,6 +145,19 @@ pub fn fast_goro(arena: &mut Arena, n: usize) -> u64 {
     n as u64
 }
 
+/// [`fast_goro`] through a [`goro_arena::Cursor`].
+#[inline(never)]
+pub fn fast_goro_cursor(arena: &mut Arena, n: usize) -> u64 {
+    {
+        let mut cursor = arena.cursor();
+        for i in 0..n as u64 {
+            black_box(cursor.alloc(i));
+        }
+    }
+    arena.reset();
+    n as u64
+}
+
 /// `n` single-`u64` allocations into a warm bump, each escaping.
 #[inline(never)]
 pub fn fast_bumpalo(bump: &mut Bump, n: usize) -> u64 {
@@ -144,6 +181,21 @@ pub fn fast_sum_goro(arena: &mut Arena, n: usize) -> u64 {
     let mut sum = 0usize;
     for i in 0..n as u64 {
         sum = sum.wrapping_add((arena.alloc(i) as *mut u64).addr());
+    }
+    black_box(sum);
+    arena.reset();
+    n as u64
+}
+
+/// [`fast_sum_goro`] through a [`goro_arena::Cursor`].
+#[inline(never)]
+pub fn fast_sum_goro_cursor(arena: &mut Arena, n: usize) -> u64 {
+    let mut sum = 0usize;
+    {
+        let mut cursor = arena.cursor();
+        for i in 0..n as u64 {
+            sum = sum.wrapping_add((cursor.alloc(i) as *mut u64).addr());
+        }
     }
     black_box(sum);
     arena.reset();
@@ -239,6 +291,40 @@ fn request_body_goro(a: &Arena, seed: u64, seen: &mut Vec<usize>) -> u64 {
             (z as *mut (u64, u16)).addr(),
         ]);
     }
+    sum + request_collections_goro(a, seen)
+}
+
+/// [`request_body_goro`] with the 100 objects allocated through a
+/// [`goro_arena::Cursor`], dropped before the collections (which need
+/// `&Arena`) are grown.
+#[inline(always)]
+fn request_body_goro_cursor(a: &mut Arena, seed: u64, seen: &mut Vec<usize>) -> u64 {
+    seen.clear();
+    let mut sum = 0u64;
+    {
+        let mut c = a.cursor();
+        for i in seed..seed + PER_KIND {
+            let w = c.alloc(i);
+            let x = c.alloc([i as u32; 6]);
+            let y = c.alloc([i; 5]);
+            let z = c.alloc((i, i as u16));
+            sum += *w + u64::from(x[5]) + y[4] + z.0;
+            seen.extend([
+                (w as *mut u64).addr(),
+                (x as *mut [u32; 6]).addr(),
+                (y as *mut [u64; 5]).addr(),
+                (z as *mut (u64, u16)).addr(),
+            ]);
+        }
+    }
+    sum + request_collections_goro(a, seen)
+}
+
+/// The collections of one request in an arena: 4 `Vec`s grown from empty,
+/// 2 `String`s; returns their part of the checksum.
+#[inline(always)]
+fn request_collections_goro(a: &Arena, seen: &mut Vec<usize>) -> u64 {
+    let mut sum = 0u64;
     for k in 0..VECS as u32 {
         let mut v = goro_arena::Vec::new_in(a);
         for j in 0..VEC_LEN {
@@ -303,6 +389,14 @@ fn request_body_bumpalo(a: &Bump, seed: u64, seen: &mut Vec<usize>) -> u64 {
 #[inline(never)]
 pub fn request_goro(arena: &mut Arena, seed: u64, seen: &mut Vec<usize>) -> u64 {
     black_box(request_body_goro(arena, seed, seen));
+    arena.reset();
+    1
+}
+
+/// [`request_goro`] with the objects allocated through a cursor.
+#[inline(never)]
+pub fn request_goro_cursor(arena: &mut Arena, seed: u64, seen: &mut Vec<usize>) -> u64 {
+    black_box(request_body_goro_cursor(arena, seed, seen));
     arena.reset();
     1
 }

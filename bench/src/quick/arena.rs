@@ -1,7 +1,8 @@
-//! Arena rows of the quick report: goro-arena against bumpalo and one heap
-//! allocation per object (glibc malloc through `System`, called directly so
-//! the report's counting global allocator does not tax it), medians of
-//! alternating rounds. The shapes are shared with `benches/arena.rs`.
+//! Arena rows of the quick report: goro-arena (plain `alloc`, and through a
+//! `Cursor`) against bumpalo and one heap allocation per object (glibc
+//! malloc through `System`, called directly so the report's counting global
+//! allocator does not tax it), medians of alternating rounds. The shapes are
+//! shared with `benches/arena.rs`.
 
 use bumpalo::Bump;
 use goro_arena::Arena;
@@ -30,7 +31,12 @@ const THREAD_REQUESTS: u64 = 2_000;
 /// Rounds for the threaded rows (cheap, and noisier than the others).
 const THREAD_ROUNDS: usize = 9;
 
-const COLUMNS: [&str; 3] = ["goro-arena", "bumpalo", "Box (glibc)"];
+/// Columns of the shapes table.
+const COLUMNS: [&str; 4] = ["goro-arena", "goro-arena cursor", "bumpalo", "Box (glibc)"];
+
+/// Columns of the per-thread table (`with_thread_arena` lends `&Arena`, so
+/// there is no cursor column).
+const THREAD_COLUMNS: [&str; 3] = ["goro-arena", "bumpalo", "Box (glibc)"];
 
 fn values(times: Vec<f64>) -> Vec<Cell> {
     times.into_iter().map(Cell::Value).collect()
@@ -38,8 +44,10 @@ fn values(times: Vec<f64>) -> Vec<Cell> {
 
 fn bulk_row<T: Copy + 'static>(shape: &str, make: impl Fn(u64) -> T + Copy + 'static) -> Row {
     let mut arena = Arena::new();
+    let mut arena_c = Arena::new();
     let mut bump = Bump::new();
     let mut seen_a = Vec::with_capacity(N_1M);
+    let mut seen_c = Vec::with_capacity(N_1M);
     let mut seen_b = Vec::with_capacity(N_1M);
     let mut held = Vec::with_capacity(N_1M);
     let mut cs = [
@@ -49,10 +57,14 @@ fn bulk_row<T: Copy + 'static>(shape: &str, make: impl Fn(u64) -> T + Copy + 'st
         },
         Contender {
             name: COLUMNS[1],
-            run: Box::new(|| bulk_bumpalo(&mut bump, N_1M, make, &mut seen_b)),
+            run: Box::new(|| bulk_goro_cursor(&mut arena_c, N_1M, make, &mut seen_c)),
         },
         Contender {
             name: COLUMNS[2],
+            run: Box::new(|| bulk_bumpalo(&mut bump, N_1M, make, &mut seen_b)),
+        },
+        Contender {
+            name: COLUMNS[3],
             run: Box::new(|| bulk_heap(&System, N_1M, make, &mut held)),
         },
     ];
@@ -67,10 +79,12 @@ fn bulk_row<T: Copy + 'static>(shape: &str, make: impl Fn(u64) -> T + Copy + 'st
 fn warm_shape_row(
     shape: &str,
     goro: fn(&mut Arena, usize) -> u64,
+    goro_cursor: fn(&mut Arena, usize) -> u64,
     bumpalo: fn(&mut Bump, usize) -> u64,
     mut heap: impl FnMut() -> u64,
 ) -> Row {
     let mut arena = Arena::new();
+    let mut arena_c = Arena::new();
     let mut bump = Bump::new();
     let mut cs = [
         Contender {
@@ -79,10 +93,18 @@ fn warm_shape_row(
         },
         Contender {
             name: COLUMNS[1],
-            run: Box::new(|| (0..WARM_REPEAT).map(|_| bumpalo(&mut bump, N_WARM)).sum()),
+            run: Box::new(|| {
+                (0..WARM_REPEAT)
+                    .map(|_| goro_cursor(&mut arena_c, N_WARM))
+                    .sum()
+            }),
         },
         Contender {
             name: COLUMNS[2],
+            run: Box::new(|| (0..WARM_REPEAT).map(|_| bumpalo(&mut bump, N_WARM)).sum()),
+        },
+        Contender {
+            name: COLUMNS[3],
             run: Box::new(|| (0..WARM_REPEAT).map(|_| heap()).sum()),
         },
     ];
@@ -97,6 +119,7 @@ fn warm_row() -> Row {
     warm_shape_row(
         "alloc_u64_warm (fast path, black_box each)",
         fast_goro,
+        fast_goro_cursor,
         fast_bumpalo,
         move || bulk_heap(&System, N_WARM, |i| i, &mut held),
     )
@@ -107,6 +130,7 @@ fn sum_row() -> Row {
     warm_shape_row(
         "alloc_u64_sum (fast path, addresses summed)",
         fast_sum_goro,
+        fast_sum_goro_cursor,
         fast_sum_bumpalo,
         move || fast_sum_heap(&System, N_WARM, &mut held),
     )
@@ -114,8 +138,10 @@ fn sum_row() -> Row {
 
 fn request_row() -> Row {
     let mut arena = Arena::new();
+    let mut arena_c = Arena::new();
     let mut bump = Bump::new();
     let mut seen_a = Vec::with_capacity(128);
+    let mut seen_c = Vec::with_capacity(128);
     let mut seen_b = Vec::with_capacity(128);
     let mut held = HeapRequest::default();
     let mut cs = [
@@ -131,12 +157,20 @@ fn request_row() -> Row {
             name: COLUMNS[1],
             run: Box::new(|| {
                 (0..REQUESTS)
-                    .map(|s| request_bumpalo(&mut bump, s, &mut seen_b))
+                    .map(|s| request_goro_cursor(&mut arena_c, s, &mut seen_c))
                     .sum()
             }),
         },
         Contender {
             name: COLUMNS[2],
+            run: Box::new(|| {
+                (0..REQUESTS)
+                    .map(|s| request_bumpalo(&mut bump, s, &mut seen_b))
+                    .sum()
+            }),
+        },
+        Contender {
+            name: COLUMNS[3],
             run: Box::new(|| {
                 (0..REQUESTS)
                     .map(|s| request_heap(&System, s, &mut held))
@@ -159,7 +193,7 @@ fn vec_row() -> Row {
             run: Box::new(|| (0..VEC_REPEAT).map(|_| vec_goro(&mut arena, N_VEC)).sum()),
         },
         Contender {
-            name: COLUMNS[1],
+            name: COLUMNS[2],
             run: Box::new(|| (0..VEC_REPEAT).map(|_| vec_bumpalo(&mut bump, N_VEC)).sum()),
         },
         Contender {
@@ -167,9 +201,12 @@ fn vec_row() -> Row {
             run: Box::new(|| (0..VEC_REPEAT).map(|_| vec_heap(&System, N_VEC)).sum()),
         },
     ];
+    let mut cells = values(alternate(&mut cs, ROUNDS));
+    // A cursor allocates objects, not collections.
+    cells.insert(1, Cell::NotApplicable);
     Row {
         shape: "vec_u64_10k (ns/push; last column: std Vec)".into(),
-        cells: values(alternate(&mut cs, ROUNDS)),
+        cells,
     }
 }
 
@@ -245,13 +282,14 @@ pub fn tables() -> Vec<Table> {
     vec![shapes_table(), thread_table()]
 }
 
-/// Allocation shapes: goro-arena, bumpalo and Box on glibc, alternating.
+/// Allocation shapes: goro-arena (plain and through a cursor), bumpalo and
+/// Box on glibc, alternating.
 pub fn shapes_table() -> Table {
     Table {
         title: "Arena: allocation shapes".into(),
         unit: "ns/alloc unless noted".into(),
         columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
-        ratios: vec![(0, 1), (0, 2)],
+        ratios: vec![(0, 2), (1, 2), (0, 3)],
         rows: vec![
             bulk_row("alloc_16b_1m", obj16),
             bulk_row("alloc_64b_1m", obj64),
@@ -265,6 +303,7 @@ pub fn shapes_table() -> Table {
                 "Medians of {ROUNDS} alternating rounds; each round runs every contender once, back to back."
             ),
             "Arenas are reused and `reset` each iteration; Box frees every object; all contenders record each address in a reused vector.".into(),
+            "goro-arena cursor: the same arena allocating through `Arena::cursor()` (finger kept in a register, written back on drop); in request_mixed only the 100 objects go through it, the vectors and strings through the arena.".into(),
             "Targets: fast path ≤ 0.9× bumpalo; request_mixed ≤ 0.9× bumpalo and ≤ 0.4× Box on mimalloc; vec growth ≤ 1.0× std Vec.".into(),
             "Box-on-mimalloc columns and instruction counts (callgrind, repeatable on a noisy machine) are in `cargo bench -p goro-bench --bench arena -- timing` and `-- callgrind`; see docs/arena.md.".into(),
         ],
@@ -276,7 +315,7 @@ pub fn thread_table() -> Table {
     Table {
         title: "Arena: per-thread request arenas".into(),
         unit: "ns/request/thread".into(),
-        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        columns: THREAD_COLUMNS.iter().map(|c| c.to_string()).collect(),
         ratios: vec![(0, 1), (0, 2)],
         rows: thread_rows(),
         notes: vec![
