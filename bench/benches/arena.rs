@@ -528,7 +528,6 @@ fn timing() {
         });
     }
     let (floor2, floor3) = store_floors();
-    let (bulk16, bulk64) = bulk_floors();
     let table = Table {
         title: "Arena: allocation shapes, timed".into(),
         unit: "ns per allocation unless noted".into(),
@@ -541,9 +540,6 @@ fn timing() {
             ),
             format!(
                 "Store floor, measured in the same run: a loop of 2 stores per iteration and nothing else takes {floor2:.3} ns, of 3 stores {floor3:.3} ns. alloc_u64_warm does 3 stores per allocation (value, finger, black_box slot), alloc_u64_sum 2; through a cursor the finger stays in a register, one store fewer."
-            ),
-            format!(
-                "Bulk floor, same run: the 1M loops with no allocator (each object written downward into a preallocated buffer, its address pushed to the same vector) take {bulk16:.3} ns per 16 B object and {bulk64:.3} ns per 64 B object."
             ),
         ],
     };
@@ -571,25 +567,6 @@ fn store_floors() -> (f64, f64) {
                     .map(|_| store_floor_3(&mut b, N_WARM))
                     .sum()
             }),
-        },
-    ];
-    let m = alternate(&mut contenders, TIMING_ROUNDS);
-    (m[0], m[1])
-}
-
-/// Medians (ns per object) of [`bulk_floor`] for 16- and 64-byte objects,
-/// alternating.
-fn bulk_floors() -> (f64, f64) {
-    let (mut s16, mut s64) = (Vec::with_capacity(N_1M), Vec::with_capacity(N_1M));
-    let (mut seen16, mut seen64) = (Vec::with_capacity(N_1M), Vec::with_capacity(N_1M));
-    let mut contenders = [
-        Contender {
-            name: "16 B",
-            run: Box::new(|| bulk_floor(&mut s16, N_1M, obj16, &mut seen16)),
-        },
-        Contender {
-            name: "64 B",
-            run: Box::new(|| bulk_floor(&mut s64, N_1M, obj64, &mut seen64)),
         },
     ];
     let m = alternate(&mut contenders, TIMING_ROUNDS);

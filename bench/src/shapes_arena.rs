@@ -259,32 +259,6 @@ pub fn store_floor_3(slots: &mut [u64; 64], n: usize) -> u64 {
     n as u64
 }
 
-/// The 1M shapes without an allocator: `n` objects written downward into
-/// a preallocated buffer (`slots` has capacity for `n`), each address
-/// pushed to `seen` as the bulk shapes do. The floor of `alloc_16b_1m` and
-/// `alloc_64b_1m` for any allocator: the object stores, the harness's
-/// stores, and the memory they move.
-#[inline(never)]
-pub fn bulk_floor<T: Copy>(
-    slots: &mut Vec<T>,
-    n: usize,
-    make: impl Fn(u64) -> T,
-    seen: &mut Vec<usize>,
-) -> u64 {
-    assert!(slots.capacity() >= n);
-    seen.clear();
-    let base = slots.as_mut_ptr();
-    for i in 0..n {
-        // SAFETY: `n - 1 - i < n <= capacity`: inside the buffer.
-        let p = unsafe { base.add(n - 1 - i) };
-        // SAFETY: `p` is in bounds, aligned, and not referenced elsewhere.
-        unsafe { p.write(make(i as u64)) };
-        seen.push(p.addr());
-    }
-    black_box(&seen);
-    n as u64
-}
-
 // ----- request_mixed: one request's worth of objects and collections -------
 
 /// Objects of each of the four kinds per request (100 in all).
