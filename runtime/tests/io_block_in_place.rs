@@ -48,4 +48,130 @@ fn read_survives_block_in_place_hand_off(backend: goro::IoBackend) {
     assert_eq!(total, want);
 }
 
-on_both_backends!(read_survives_block_in_place_hand_off,);
+/// The thread's kernel id, to watch it in `/proc/self/task`.
+fn tid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// Waits (bounded) until thread `tid` of this process has exited.
+async fn thread_exits(tid: i32, what: &str) {
+    let path = format!("/proc/self/task/{tid}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&path).exists() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        goro::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// A multishot accept started on a worker's ring, then `block_in_place`
+/// hands that worker's P away. The accept must go on serving connections,
+/// and must not keep the thread that gave its P away alive: its ring
+/// retires, and the accept starts again where its task runs now.
+fn multishot_accept_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
+    // One worker: the probe task below can only run once the P has moved
+    // to another thread, which makes the hand-off certain.
+    let rt = goro::Runtime::builder()
+        .worker_threads(1)
+        .io_backend(backend)
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = rt.spawn(async move {
+        let mut incoming = listener.incoming();
+        // Submit the accept on this worker's ring (no connection yet).
+        let pending =
+            std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_fd(cx).is_pending())).await;
+        assert!(pending);
+        let old = tid();
+        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+        let probe = goro::spawn(async move { ran_tx.send(tid()).unwrap() });
+        let new = goro::block_in_place(|| {
+            ran_rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the P was not handed to another thread")
+        });
+        assert_ne!(new, old);
+        probe.await.unwrap();
+
+        let mut clients = Vec::new();
+        for round in 0..3 {
+            clients.push(std::net::TcpStream::connect(addr).unwrap());
+            let accepted = goro::time::timeout(Duration::from_secs(20), incoming.next())
+                .await
+                .expect("the accept was stranded")
+                .expect("the accept ended")
+                .unwrap();
+            assert_eq!(
+                accepted.peer_addr().unwrap(),
+                clients[round].local_addr().unwrap()
+            );
+            if round == 0 {
+                // With the accept still alive, the old thread has nothing
+                // left on its ring and exits.
+                thread_exits(old, "the thread that gave its P away still runs").await;
+            }
+        }
+        drop(incoming);
+        clients
+    });
+    let clients = rt.block_on(task).unwrap();
+    assert_eq!(clients.len(), 3);
+}
+
+/// The same for a multishot receive: bytes that arrive while the old
+/// thread blocks, and after its ring retired, all come through, in order,
+/// and the old thread exits while the receive lives on.
+fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
+    let rt = goro::Runtime::builder()
+        .worker_threads(1)
+        .io_backend(backend)
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    let task = rt.spawn(async move {
+        let (server, _) = listener.accept().await.unwrap();
+        let mut chunks = server.recv_multi();
+        let pending =
+            std::future::poll_fn(|cx| Poll::Ready(chunks.poll_next(cx).is_pending())).await;
+        assert!(pending);
+        let old = tid();
+        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+        let probe = goro::spawn(async move { ran_tx.send(()).unwrap() });
+        goro::block_in_place(|| {
+            ran_rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the P was not handed to another thread");
+            client.write_all(b"before-").unwrap();
+        });
+        probe.await.unwrap();
+        let mut got = Vec::new();
+        let mut exited = false;
+        while got.len() < b"before-after".len() {
+            let chunk = goro::time::timeout(Duration::from_secs(20), chunks.next())
+                .await
+                .expect("the receive was stranded")
+                .expect("the receive ended")
+                .unwrap();
+            got.extend_from_slice(&chunk);
+            if got == b"before-" && !exited {
+                thread_exits(old, "the thread that gave its P away still runs").await;
+                exited = true;
+                client.write_all(b"after").unwrap();
+            }
+        }
+        assert!(exited);
+        got
+    });
+    let got = rt.block_on(task).unwrap();
+    assert_eq!(got, b"before-after");
+}
+
+on_both_backends!(
+    read_survives_block_in_place_hand_off,
+    multishot_accept_moves_off_a_thread_that_gave_its_p_away,
+    multishot_recv_moves_off_a_thread_that_gave_its_p_away,
+);

@@ -19,9 +19,11 @@
 //!   that blocks in it, through its inbox.
 //! * Cancels and abandons go to the ring that owns the op: directly on its thread, else through its inbox and waker. A task
 //!   that migrated keeps its ops on the ring that started them.
-//! * A thread that stops running a P (a `block_in_place` hand-off) while
-//!   its ring still has ops keeps polling that ring until they are done or
-//!   the runtime shuts down (`leave_worker`): its ops are never stranded.
+//! * A thread that stops running a P (a `block_in_place` hand-off) retires
+//!   its ring: multishot ops (accept, receive) are cancelled there and
+//!   started again by their tasks on the ring of the thread they run on
+//!   next. It keeps polling the ring until the rest are done or the
+//!   runtime shuts down (`leave_worker`): its ops are never stranded.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -212,9 +214,11 @@ impl Driver {
         }
     }
 
-    /// A thread stops running a P: keep its ring's ops alive (see the
-    /// module docs) until they finish or `stop()` says to give up.
+    /// A thread stops running a P: its ring retires (multishot ops move to
+    /// their tasks' new threads; `ring.rs` rule 6), and the thread keeps
+    /// the ring polled until the rest finish or `stop()` says to give up.
     pub(crate) fn leave_worker(&self, stop: impl Fn() -> bool) {
+        retire_local();
         while local_has_ops() && !stop() && !self.stopping.load(SeqCst) {
             turn_local(Some(KEEPER_TICK));
         }
@@ -277,6 +281,17 @@ fn local_has_ops() -> bool {
         .ok()
         .flatten()
         .unwrap_or(false)
+}
+
+/// Retires this thread's ring, if it has one (`ring.rs` rule 6).
+fn retire_local() {
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(mut guard) = l.try_borrow_mut() {
+            if let Some(ring) = guard.as_mut() {
+                ring.retire();
+            }
+        }
+    });
 }
 
 /// True if this thread owns a ring.

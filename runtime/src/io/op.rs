@@ -38,6 +38,13 @@ struct Inner {
     /// Shots of a multishot op that arrived behind `first`, in order.
     more: VecDeque<Shot>,
     finished: bool,
+    /// Set by the task before submitting: the op may be cancelled and
+    /// started again elsewhere if its ring retires (a multishot op, which
+    /// would otherwise pin its ring's thread for the op's life).
+    restartable: bool,
+    /// Set by the owning ring when it retires: the cancellation that ends
+    /// the op came from the ring, not from the task (`Ring::retire`).
+    retired: bool,
 }
 
 impl Inner {
@@ -59,6 +66,14 @@ impl Inner {
 }
 
 impl OpState {
+    /// The owning ring retires (owner thread): marks a restartable op
+    /// retired and returns `true` if it should be cancelled.
+    pub(crate) fn retire(&self) -> bool {
+        let mut inner = self.inner.lock();
+        inner.retired = inner.restartable;
+        inner.retired
+    }
+
     /// Called by the owning ring for each completion; wakes the task.
     pub(crate) fn complete(&self, result: io::Result<usize>, output: Output, more: bool) {
         let waker = {
@@ -113,6 +128,8 @@ mod spare {
         inner.first = None;
         inner.more.clear();
         inner.finished = false;
+        inner.restartable = false;
+        inner.retired = false;
         let _ = SPARE.try_with(|s| {
             let mut s = s.borrow_mut();
             if s.len() < MAX {
@@ -146,8 +163,12 @@ pub(crate) struct Submission {
 
 impl Submission {
     /// Starts `op` on this thread's ring, or on the runtime's ring.
-    pub(crate) fn start(op: Op) -> Submission {
+    /// `restartable`: see [`Started::start`].
+    pub(crate) fn start(op: Op, restartable: bool) -> Submission {
         let state = spare::take();
+        if restartable {
+            state.inner.lock().restartable = true;
+        }
         let (ring, token) = driver::submit(op, state.clone());
         Submission {
             ring,
@@ -180,6 +201,13 @@ impl Submission {
         Poll::Pending
     }
 
+    /// The op ended because its ring retired, not because it finished:
+    /// the task should start it again (on the ring of the thread it runs
+    /// on now). Meaningful once the final shot has been taken.
+    pub(crate) fn retired(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| s.inner.lock().retired)
+    }
+
     /// Asks the op to end early: it still completes, with `ECANCELED` or,
     /// if it won the race, its real result.
     pub(crate) fn cancel(&self) {
@@ -210,10 +238,18 @@ pub(crate) enum Started {
 
 impl Started {
     /// Starts `op`. `reg` is the descriptor's reactor registration on
-    /// epoll, `None` on io_uring.
-    pub(crate) fn start(op: Op, reg: Option<io::Result<Registration>>) -> Started {
+    /// epoll, `None` on io_uring. `restartable` (multishot ops): if the
+    /// ring the op lands on retires (its thread gave its P away with
+    /// `block_in_place`), the ring cancels the op and [`retired`](Self::retired)
+    /// tells the task to start it again, so the op does not keep that
+    /// thread alive for its whole life.
+    pub(crate) fn start(
+        op: Op,
+        reg: Option<io::Result<Registration>>,
+        restartable: bool,
+    ) -> Started {
         match reg {
-            None => Started::Ring(Submission::start(op)),
+            None => Started::Ring(Submission::start(op, restartable)),
             Some(Ok(reg)) => Started::Ready(ReadyOp::new(op, reg)),
             Some(Err(e)) => Started::Failed(Some(op.finish(Err(e)))),
         }
@@ -225,6 +261,14 @@ impl Started {
             Started::Ring(sub) => sub.poll_shot(cx),
             Started::Ready(op) => op.poll_shot(cx),
             Started::Failed(shot) => Poll::Ready(shot.take().map(|s| (s, false))),
+        }
+    }
+
+    /// See [`Submission::retired`]; never on epoll, which has no rings.
+    pub(crate) fn retired(&self) -> bool {
+        match self {
+            Started::Ring(sub) => sub.retired(),
+            Started::Ready(_) | Started::Failed(_) => false,
         }
     }
 
@@ -256,7 +300,7 @@ impl OpFuture {
     /// [`Started::start`], asked only then).
     pub(crate) fn start(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
         if let Some(op) = self.op.take() {
-            self.sub = Some(Started::start(op, reg()));
+            self.sub = Some(Started::start(op, reg(), false));
         }
     }
 

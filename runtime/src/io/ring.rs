@@ -25,6 +25,12 @@
 //!    where it went.
 //! 5. An entry leaves the token map on the op's final completion (not on
 //!    cancel, not on abandon: the poller owns the buffers until then).
+//! 6. A ring whose thread stops running a P *retires*: it cancels its
+//!    restartable (multishot) ops after marking their states retired, and
+//!    the tasks start them again where they run now. One-shot ops finish
+//!    where they are. The thread keeps its ring polled until its table is
+//!    empty (`Driver::leave_worker`), so nothing is stranded, and a
+//!    long-lived multishot op no longer keeps that thread alive.
 
 use std::io;
 use std::time::Duration;
@@ -154,6 +160,19 @@ impl Ring {
     pub(crate) fn cancel(&mut self, token: u64) {
         if let Some((id, _)) = self.ops.get(&token) {
             self.poller.cancel(*id);
+        }
+    }
+
+    /// The owning thread stops running a P (rule 6): cancels every
+    /// restartable op, marking it retired first, so that its task starts
+    /// it again on the ring of whatever thread runs the task next. Their
+    /// final completions still come here and are handed over as usual;
+    /// anything a cancelled op had already received comes with them.
+    pub(crate) fn retire(&mut self) {
+        for (id, state) in self.ops.values() {
+            if state.retire() {
+                self.poller.cancel(*id);
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
 use goro_netpoll::{Op, Output};
@@ -10,19 +10,23 @@ use goro_netpoll::{Op, Output};
 use super::fd::SocketFd;
 use crate::io::op::Started;
 
-/// One multishot op, started on first poll.
+/// One multishot op, started on first poll, and started again if the ring
+/// it ran on retires (`io/ring.rs` rule 6).
 pub(crate) struct Multi<'a> {
     fd: &'a SocketFd,
+    /// Builds the op for the descriptor (again, after a retirement).
+    make: fn(RawFd) -> Op,
     op: Option<Op>,
     sub: Option<Started>,
     ended: bool,
 }
 
 impl<'a> Multi<'a> {
-    pub(crate) fn new(fd: &'a SocketFd, op: Op) -> Multi<'a> {
+    pub(crate) fn new(fd: &'a SocketFd, make: fn(RawFd) -> Op) -> Multi<'a> {
         Multi {
             fd,
-            op: Some(op),
+            make,
+            op: Some(make(fd.raw())),
             sub: None,
             ended: false,
         }
@@ -33,27 +37,38 @@ impl<'a> Multi<'a> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(io::Result<usize>, Output)>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        if let Some(op) = self.op.take() {
-            self.sub = Some(Started::start(op, self.fd.registration()));
-        }
-        let Some(sub) = self.sub.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match sub.poll_shot(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(None) => {
-                self.ended = true;
-                Poll::Ready(None)
+        loop {
+            if self.ended {
+                return Poll::Ready(None);
             }
-            Poll::Ready(Some((shot, more))) => {
-                if !more {
+            if let Some(op) = self.op.take() {
+                self.sub = Some(Started::start(op, self.fd.registration(), true));
+            }
+            let Some(sub) = self.sub.as_mut() else {
+                return Poll::Ready(None);
+            };
+            return match sub.poll_shot(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(None) => {
                     self.ended = true;
+                    Poll::Ready(None)
                 }
-                Poll::Ready(Some(shot))
-            }
+                Poll::Ready(Some(((Err(e), _), false)))
+                    if e.raw_os_error() == Some(libc::ECANCELED) && sub.retired() =>
+                {
+                    // The ring retired under us, not the caller: the op
+                    // ends there and starts again on this thread's ring.
+                    self.sub = None;
+                    self.op = Some((self.make)(self.fd.raw()));
+                    continue;
+                }
+                Poll::Ready(Some((shot, more))) => {
+                    if !more {
+                        self.ended = true;
+                    }
+                    Poll::Ready(Some(shot))
+                }
+            };
         }
     }
 }
@@ -67,7 +82,7 @@ pub struct Incoming<'a> {
 impl<'a> Incoming<'a> {
     pub(crate) fn new(fd: &'a SocketFd) -> Incoming<'a> {
         Incoming {
-            multi: Multi::new(fd, Op::accept_multi(fd.raw())),
+            multi: Multi::new(fd, Op::accept_multi),
         }
     }
 
@@ -107,7 +122,7 @@ pub struct RecvStream<'a> {
 impl<'a> RecvStream<'a> {
     pub(crate) fn new(fd: &'a SocketFd) -> RecvStream<'a> {
         RecvStream {
-            multi: Multi::new(fd, Op::recv_multi(fd.raw())),
+            multi: Multi::new(fd, Op::recv_multi),
         }
     }
 
