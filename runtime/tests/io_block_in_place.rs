@@ -170,8 +170,61 @@ fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBacke
     assert_eq!(got, b"before-after");
 }
 
+/// One-shot ops that may wait indefinitely — a read on an idle connection
+/// and an accept on a quiet listener — pending on a worker's ring when
+/// `block_in_place` hands its P away: the old thread exits while they still
+/// wait, and they complete on the thread their task runs on now.
+fn pending_read_and_accept_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
+    let rt = goro::Runtime::builder()
+        .worker_threads(1)
+        .io_backend(backend)
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    let task = rt.spawn(async move {
+        let (server, _) = listener.accept().await.unwrap();
+        let mut read = server.read(Vec::with_capacity(16));
+        let mut accept = Box::pin(listener.accept());
+        let pending = std::future::poll_fn(|cx| {
+            let read_pending = Pin::new(&mut read).poll(cx).is_pending();
+            Poll::Ready(read_pending && accept.as_mut().poll(cx).is_pending())
+        })
+        .await;
+        assert!(pending);
+        let old = tid();
+        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+        let probe = goro::spawn(async move { ran_tx.send(()).unwrap() });
+        goro::block_in_place(|| {
+            ran_rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the P was not handed to another thread")
+        });
+        probe.await.unwrap();
+        // Let this poll end (the thread leaves the worker loop only then),
+        // then wait for the old thread with both ops still pending.
+        goro::yield_now().await;
+        thread_exits(old, "the thread that gave its P away still runs").await;
+        client.write_all(b"late").unwrap();
+        let (n, buf) = goro::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("the read was stranded");
+        assert_eq!((n.unwrap(), &buf[..]), (4, &b"late"[..]));
+        let second = std::net::TcpStream::connect(addr).unwrap();
+        let (_accepted, peer) = goro::time::timeout(Duration::from_secs(20), accept)
+            .await
+            .expect("the accept was stranded")
+            .unwrap();
+        assert_eq!(peer, second.local_addr().unwrap());
+        (client, second)
+    });
+    rt.block_on(task).unwrap();
+}
+
 on_both_backends!(
     read_survives_block_in_place_hand_off,
     multishot_accept_moves_off_a_thread_that_gave_its_p_away,
     multishot_recv_moves_off_a_thread_that_gave_its_p_away,
+    pending_read_and_accept_move_off_a_thread_that_gave_its_p_away,
 );

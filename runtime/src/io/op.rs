@@ -11,6 +11,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::os::fd::RawFd;
 use std::task::{Context, Poll, Waker};
 
 use goro_netpoll::{Op, Output, Registration};
@@ -282,10 +283,20 @@ impl Started {
     }
 }
 
+/// Builds an op again from what a cancelled one handed back (its buffer),
+/// for the descriptor; see [`OpFuture::restartable`].
+pub(crate) type Rebuild = fn(RawFd, Output) -> Op;
+
 /// A one-shot op, started on first poll.
 pub(crate) struct OpFuture {
     op: Option<Op>,
     sub: Option<Started>,
+    /// For ops that may wait indefinitely (a read on an idle connection, an
+    /// accept): how to start them again if their ring retires.
+    restart: Option<(RawFd, Rebuild)>,
+    /// The caller asked for the op to end: its cancellation is final even
+    /// if the ring retired at the same time.
+    cancelled: bool,
 }
 
 impl OpFuture {
@@ -293,6 +304,19 @@ impl OpFuture {
         OpFuture {
             op: Some(op),
             sub: None,
+            restart: None,
+            cancelled: false,
+        }
+    }
+
+    /// An op that, if the ring it lands on retires (`ring.rs` rule 6), is
+    /// cancelled there and started again from `rebuild(fd, output)` on the
+    /// ring of the thread that polls it next, so that a read waiting on an
+    /// idle connection does not keep that ring's thread alive.
+    pub(crate) fn restartable(op: Op, fd: RawFd, rebuild: Rebuild) -> OpFuture {
+        OpFuture {
+            restart: Some((fd, rebuild)),
+            ..OpFuture::new(op)
         }
     }
 
@@ -300,33 +324,50 @@ impl OpFuture {
     /// [`Started::start`], asked only then).
     pub(crate) fn start(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
         if let Some(op) = self.op.take() {
-            self.sub = Some(Started::start(op, reg(), false));
+            let restartable = self.restart.is_some() && !self.cancelled;
+            self.sub = Some(Started::start(op, reg(), restartable));
         }
     }
 
     /// Polls for the (single) completion; the op must have been started.
     pub(crate) fn poll_op(&mut self, cx: &mut Context<'_>) -> Poll<Shot> {
-        let Some(sub) = self.sub.as_mut() else {
-            return Poll::Ready((Err(already_done()), Output::None));
-        };
-        match sub.poll_shot(cx) {
-            Poll::Pending => Poll::Pending,
-            // A one-shot op yields exactly one shot; `None` cannot follow a
-            // taken final shot because we drop the submission with it.
-            Poll::Ready(Some((shot, _))) => {
-                self.sub = None;
-                Poll::Ready(shot)
-            }
-            Poll::Ready(None) => {
-                self.sub = None;
-                Poll::Ready((Err(already_done()), Output::None))
-            }
+        loop {
+            let Some(sub) = self.sub.as_mut() else {
+                return Poll::Ready((Err(already_done()), Output::None));
+            };
+            return match sub.poll_shot(cx) {
+                Poll::Pending => Poll::Pending,
+                // A one-shot op yields exactly one shot; `None` cannot follow
+                // a taken final shot because we drop the submission with it.
+                Poll::Ready(Some((shot, _))) => {
+                    let retired = sub.retired();
+                    self.sub = None;
+                    match (shot, self.restart) {
+                        ((Err(e), output), Some((fd, rebuild)))
+                            if retired
+                                && !self.cancelled
+                                && e.raw_os_error() == Some(libc::ECANCELED) =>
+                        {
+                            // Only ring ops retire, so the new one goes to
+                            // this thread's ring (no reactor registration).
+                            self.sub = Some(Started::start(rebuild(fd, output), None, true));
+                            continue;
+                        }
+                        (shot, _) => Poll::Ready(shot),
+                    }
+                }
+                Poll::Ready(None) => {
+                    self.sub = None;
+                    Poll::Ready((Err(already_done()), Output::None))
+                }
+            };
         }
     }
 
     /// See [`Submission::cancel`]. An op not yet polled is started first
     /// and cancelled at once, so its buffer comes back the usual way.
     pub(crate) fn cancel(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
+        self.cancelled = true;
         self.start(reg);
         if let Some(sub) = &mut self.sub {
             sub.cancel();

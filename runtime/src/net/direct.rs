@@ -59,6 +59,11 @@ impl DirectIo {
         }
     }
 
+    /// Which way the bytes go.
+    pub(crate) fn direction(&self) -> Direction {
+        self.dir
+    }
+
     /// Step 5.
     pub(crate) fn cancel(&mut self) {
         self.cancelled = true;

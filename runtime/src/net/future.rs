@@ -45,6 +45,21 @@ impl<'a, T> IoFuture<'a, T> {
         }
     }
 
+    /// An accept: it may wait indefinitely, so on io_uring it moves to the
+    /// ring of the thread that polls it if its own ring retires
+    /// (`OpFuture::restartable`).
+    pub(crate) fn accept(fd: &'a SocketFd, map: fn(Shot) -> T) -> Self {
+        IoFuture {
+            inner: Inner::Op(OpFuture::restartable(
+                goro_netpoll::Op::accept(fd.raw()),
+                fd.raw(),
+                |fd, _| goro_netpoll::Op::accept(fd),
+            )),
+            fd,
+            map,
+        }
+    }
+
     /// A read into (or a write out of) `buf` on a stream socket.
     pub(crate) fn stream(
         fd: &'a SocketFd,
@@ -108,7 +123,18 @@ impl<T> Future for IoFuture<'_, T> {
                     let buf = io.take_op(fd.raw()).finish(Err(e));
                     return Poll::Ready((this.map)(buf));
                 }
-                None => this.inner = Inner::Op(OpFuture::new(io.take_op(fd.raw()))),
+                None => {
+                    let op = io.take_op(fd.raw());
+                    this.inner = Inner::Op(match io.direction() {
+                        // A read may wait on an idle connection for ever:
+                        // it moves if its ring retires (not so a write,
+                        // which finishes as the peer reads).
+                        Direction::Read => OpFuture::restartable(op, fd.raw(), |fd, out| {
+                            goro_netpoll::Op::recv(fd, out.into_buf().unwrap_or_default())
+                        }),
+                        Direction::Write => OpFuture::new(op),
+                    });
+                }
             }
         }
         match &mut this.inner {

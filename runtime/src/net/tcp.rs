@@ -67,7 +67,7 @@ impl TcpListener {
                 (Ok(_), _) => Err(io::Error::other("goro: accept completed without a socket")),
             }
         }
-        let fd = IoFuture::new(&self.fd, Op::accept(self.fd.raw()), socket).await?;
+        let fd = IoFuture::accept(&self.fd, socket).await?;
         let stream = TcpStream::from_owned(fd);
         let peer = stream.peer_addr()?;
         Ok((stream, peer))

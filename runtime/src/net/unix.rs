@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use goro_netpoll::{Interest, Op, Output};
+use goro_netpoll::{Interest, Output};
 
 use super::fd::SocketFd;
 use super::future::IoFuture;
@@ -62,7 +62,7 @@ impl UnixListener {
                 (Ok(_), _) => Err(io::Error::other("goro: accept completed without a socket")),
             }
         }
-        let fd = IoFuture::new(&self.fd, Op::accept(self.fd.raw()), socket).await?;
+        let fd = IoFuture::accept(&self.fd, socket).await?;
         Ok(UnixStream::from_owned(fd))
     }
 }
