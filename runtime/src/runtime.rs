@@ -35,6 +35,7 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) unhandled_panic: UnhandledPanic,
     pub(crate) io_backend: goro_netpoll::Backend,
+    pub(crate) block_on_runs_tasks: bool,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -71,6 +72,7 @@ impl Builder {
                 keep_alive: Duration::from_secs(10),
                 unhandled_panic: UnhandledPanic::Ignore,
                 io_backend: goro_netpoll::Backend::Auto,
+                block_on_runs_tasks: false,
             },
         }
     }
@@ -114,6 +116,33 @@ impl Builder {
     /// and in one `info` log line.
     pub fn io_backend(&mut self, backend: crate::IoBackend) -> &mut Self {
         self.config.io_backend = backend;
+        self
+    }
+
+    /// Whether a `block_on` thread runs queued tasks while its future
+    /// waits and the runtime is saturated: every worker awake and none
+    /// looking for work (default `false`). Go's main goroutine behaves
+    /// this way, and so does tokio's current-thread `block_on`. Under
+    /// saturation a task spawned or woken from outside otherwise waits for
+    /// a worker while the caller's thread sleeps; with this on, the
+    /// caller's thread works through the global queue meanwhile (its polls
+    /// count in [`RuntimeMetrics::block_on_polls`](crate::metrics::RuntimeMetrics::block_on_polls)).
+    ///
+    /// Such a task runs inside the `block_on` call, on the caller's thread,
+    /// without a P: leave this off if tasks must not run there (the caller
+    /// holds a lock across `block_on` that a task may take, thread-locals,
+    /// a small stack), or if they must see a worker's per-P state.
+    ///
+    /// ```
+    /// let rt = goro::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .block_on_runs_tasks(true)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(async { goro::spawn(async { 7 }).await }).unwrap(), 7);
+    /// ```
+    pub fn block_on_runs_tasks(&mut self, yes: bool) -> &mut Self {
+        self.config.block_on_runs_tasks = yes;
         self
     }
 
@@ -197,7 +226,8 @@ impl Runtime {
 
     /// Runs `future` to completion on this thread, inside the runtime's
     /// context (so `goro::spawn` and timers work). Other tasks run on the
-    /// workers meanwhile.
+    /// workers meanwhile (and, if [`Builder::block_on_runs_tasks`] is on,
+    /// on this thread too while `future` waits and every worker is busy).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
     }
@@ -308,6 +338,13 @@ impl Handle {
                 let (polled, _) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx));
                 if let Poll::Ready(v) = polled {
                     return v;
+                }
+                if self.shared.config.block_on_runs_tasks
+                    && crate::sched::helper::run_while_waiting(&self.shared, &park.0)
+                {
+                    // Woken while running tasks: take the token, poll again.
+                    park.0.park(Some(Duration::ZERO));
+                    continue;
                 }
                 park.0.park(None);
             }

@@ -24,7 +24,7 @@
 
 use crate::sync::Mutex;
 use crate::sync::atomic::AtomicUsize;
-use crate::sync::atomic::Ordering::SeqCst;
+use crate::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 const UNPARK_SHIFT: usize = 16;
 const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
@@ -59,6 +59,14 @@ impl Idle {
     fn should_wake(&self) -> bool {
         let (searching, unparked) = self.snapshot();
         searching == 0 && unparked < self.num_workers
+    }
+
+    /// Whether every worker is awake and none is searching: the runtime is
+    /// saturated (Go: no idle P, no spinning M). A relaxed look for a
+    /// heuristic (`helper.rs`), not part of the wake-up protocol.
+    pub fn all_busy(&self) -> bool {
+        let (searching, unparked) = Self::counts(self.state.load(Relaxed));
+        searching == 0 && unparked == self.num_workers
     }
 
     /// Rule 1: returns the worker to unpark, if one should be.

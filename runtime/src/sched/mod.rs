@@ -12,6 +12,7 @@
 //!                 pass, after a back-off) → park (last searcher re-checks)
 //! ```
 
+pub(crate) mod helper;
 pub mod idle;
 pub mod inject;
 pub mod park;
@@ -161,6 +162,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     next_id: AtomicU64,
     pub(crate) stuck_polls: AtomicU64,
+    /// Task polls run by `block_on` threads (`helper.rs`).
+    pub(crate) block_on_polls: AtomicU64,
     /// Threads running a P loop, the blocking pool or sysmon.
     threads: Mutex<usize>,
     threads_cvar: Condvar,
@@ -199,6 +202,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
             stuck_polls: AtomicU64::new(0),
+            block_on_polls: AtomicU64::new(0),
             threads: Mutex::new(0),
             threads_cvar: Condvar::new(),
             join_handles: Mutex::new(Vec::new()),

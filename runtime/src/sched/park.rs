@@ -46,6 +46,13 @@ impl CondvarPark {
     }
 }
 
+impl CondvarPark {
+    /// Whether an `unpark` waits to be consumed by the next `park`.
+    pub(crate) fn has_token(&self) -> bool {
+        self.state.load(crate::sync::atomic::Ordering::Relaxed) == NOTIFIED
+    }
+}
+
 impl Park for CondvarPark {
     fn park(&self, timeout: Option<Duration>) {
         if self
