@@ -170,11 +170,12 @@ fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBacke
     assert_eq!(got, b"before-after");
 }
 
-/// One-shot ops that may wait indefinitely — a read on an idle connection
-/// and an accept on a quiet listener — pending on a worker's ring when
-/// `block_in_place` hands its P away: the old thread exits while they still
-/// wait, and they complete on the thread their task runs on now.
-fn pending_read_and_accept_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
+/// One-shot ops that may wait indefinitely — a read on an idle connection,
+/// an accept on a quiet listener, a datagram receive and a wait for
+/// readability — pending on a worker's ring when `block_in_place` hands its
+/// P away: the old thread exits while they still wait, and they complete on
+/// the thread their task runs on now.
+fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
     let rt = goro::Runtime::builder()
         .worker_threads(1)
         .io_backend(backend)
@@ -183,13 +184,24 @@ fn pending_read_and_accept_move_off_a_thread_that_gave_its_p_away(backend: goro:
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut client = std::net::TcpStream::connect(addr).unwrap();
+    let mut watched = std::net::TcpStream::connect(addr).unwrap();
+    let udp = goro::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.connect(udp_peer.local_addr().unwrap()).unwrap();
+    udp_peer.connect(udp.local_addr().unwrap()).unwrap();
     let task = rt.spawn(async move {
         let (server, _) = listener.accept().await.unwrap();
+        let (watched_server, _) = listener.accept().await.unwrap();
         let mut read = server.read(Vec::with_capacity(16));
         let mut accept = Box::pin(listener.accept());
+        let mut datagram = udp.recv(Vec::with_capacity(16));
+        let mut readable = watched_server.readable();
         let pending = std::future::poll_fn(|cx| {
             let read_pending = Pin::new(&mut read).poll(cx).is_pending();
-            Poll::Ready(read_pending && accept.as_mut().poll(cx).is_pending())
+            let accept_pending = accept.as_mut().poll(cx).is_pending();
+            let datagram_pending = Pin::new(&mut datagram).poll(cx).is_pending();
+            let readable_pending = Pin::new(&mut readable).poll(cx).is_pending();
+            Poll::Ready(read_pending && accept_pending && datagram_pending && readable_pending)
         })
         .await;
         assert!(pending);
@@ -217,7 +229,17 @@ fn pending_read_and_accept_move_off_a_thread_that_gave_its_p_away(backend: goro:
             .expect("the accept was stranded")
             .unwrap();
         assert_eq!(peer, second.local_addr().unwrap());
-        (client, second)
+        udp_peer.send(b"dgram").unwrap();
+        let (n, buf) = goro::time::timeout(Duration::from_secs(20), datagram)
+            .await
+            .expect("the datagram receive was stranded");
+        assert_eq!((n.unwrap(), &buf[..]), (5, &b"dgram"[..]));
+        watched.write_all(b"x").unwrap();
+        goro::time::timeout(Duration::from_secs(20), readable)
+            .await
+            .expect("the wait for readability was stranded")
+            .unwrap();
+        (client, second, watched, watched_server)
     });
     rt.block_on(task).unwrap();
 }
@@ -226,5 +248,5 @@ on_both_backends!(
     read_survives_block_in_place_hand_off,
     multishot_accept_moves_off_a_thread_that_gave_its_p_away,
     multishot_recv_moves_off_a_thread_that_gave_its_p_away,
-    pending_read_and_accept_move_off_a_thread_that_gave_its_p_away,
+    pending_waits_move_off_a_thread_that_gave_its_p_away,
 );

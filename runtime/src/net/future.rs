@@ -6,11 +6,13 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use goro_netpoll::{Direction, Output};
+use std::os::fd::RawFd;
+
+use goro_netpoll::{Direction, Interest, Output};
 
 use super::direct::DirectIo;
 use super::fd::SocketFd;
-use crate::io::op::{OpFuture, Shot};
+use crate::io::op::{OpFuture, Rebuild, Shot};
 
 /// An I/O operation in flight on a socket; resolves to `T` (for owned-buffer
 /// operations, the result together with the buffer).
@@ -45,19 +47,50 @@ impl<'a, T> IoFuture<'a, T> {
         }
     }
 
-    /// An accept: it may wait indefinitely, so on io_uring it moves to the
-    /// ring of the thread that polls it if its own ring retires
-    /// (`OpFuture::restartable`).
-    pub(crate) fn accept(fd: &'a SocketFd, map: fn(Shot) -> T) -> Self {
+    /// An op that may wait indefinitely (an accept, a receive, a wait for
+    /// readability): on io_uring it moves to the ring of the thread that
+    /// polls it if its own ring retires, rebuilt by `rebuild` from what
+    /// the cancelled one handed back (`OpFuture::restartable`).
+    pub(crate) fn restartable(
+        fd: &'a SocketFd,
+        op: goro_netpoll::Op,
+        rebuild: Rebuild,
+        map: fn(Shot) -> T,
+    ) -> Self {
         IoFuture {
-            inner: Inner::Op(OpFuture::restartable(
-                goro_netpoll::Op::accept(fd.raw()),
-                fd.raw(),
-                |fd, _| goro_netpoll::Op::accept(fd),
-            )),
+            inner: Inner::Op(OpFuture::restartable(op, fd.raw(), rebuild)),
             fd,
             map,
         }
+    }
+
+    /// A wait for `interest` (restartable when it is readability).
+    pub(crate) fn readiness(fd: &'a SocketFd, interest: Interest, map: fn(Shot) -> T) -> Self {
+        IoFuture {
+            inner: Inner::Op(readiness_op(fd.raw(), interest)),
+            fd,
+            map,
+        }
+    }
+
+    /// An accept (restartable).
+    pub(crate) fn accept(fd: &'a SocketFd, map: fn(Shot) -> T) -> Self {
+        let op = goro_netpoll::Op::accept(fd.raw());
+        Self::restartable(fd, op, |fd, _| goro_netpoll::Op::accept(fd), map)
+    }
+
+    /// A datagram receive into the spare capacity of `buf` (restartable).
+    pub(crate) fn recv(fd: &'a SocketFd, buf: Vec<u8>, map: fn(Shot) -> T) -> Self {
+        let op = goro_netpoll::Op::recv(fd.raw(), buf);
+        Self::restartable(fd, op, rebuild_recv, map)
+    }
+
+    /// A datagram receive with its sender (restartable).
+    pub(crate) fn recv_from(fd: &'a SocketFd, buf: Vec<u8>, map: fn(Shot) -> T) -> Self {
+        let op = goro_netpoll::Op::recv_from(fd.raw(), buf);
+        let rebuild: Rebuild =
+            |fd, out| goro_netpoll::Op::recv_from(fd, out.into_buf().unwrap_or_default());
+        Self::restartable(fd, op, rebuild, map)
     }
 
     /// A read into (or a write out of) `buf` on a stream socket.
@@ -129,9 +162,7 @@ impl<T> Future for IoFuture<'_, T> {
                         // A read may wait on an idle connection for ever:
                         // it moves if its ring retires (not so a write,
                         // which finishes as the peer reads).
-                        Direction::Read => OpFuture::restartable(op, fd.raw(), |fd, out| {
-                            goro_netpoll::Op::recv(fd, out.into_buf().unwrap_or_default())
-                        }),
+                        Direction::Read => OpFuture::restartable(op, fd.raw(), rebuild_recv),
                         Direction::Write => OpFuture::new(op),
                     });
                 }
@@ -152,6 +183,25 @@ impl<T> fmt::Debug for IoFuture<'_, T> {
         f.debug_struct("IoFuture")
             .field("fd", &self.fd.raw())
             .finish()
+    }
+}
+
+/// A receive again, into the buffer a cancelled one handed back.
+fn rebuild_recv(fd: RawFd, out: Output) -> goro_netpoll::Op {
+    goro_netpoll::Op::recv(fd, out.into_buf().unwrap_or_default())
+}
+
+/// A wait for readiness, as an op: a wait for readability may last for
+/// ever on an idle connection, so it moves if its ring retires; a wait for
+/// writability ends as the peer reads.
+pub(crate) fn readiness_op(fd: RawFd, interest: Interest) -> OpFuture {
+    let op = goro_netpoll::Op::poll(fd, interest);
+    if interest == Interest::READABLE {
+        OpFuture::restartable(op, fd, |fd, _| {
+            goro_netpoll::Op::poll(fd, Interest::READABLE)
+        })
+    } else {
+        OpFuture::new(op)
     }
 }
 

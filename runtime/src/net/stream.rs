@@ -14,7 +14,9 @@ use std::task::{Context, Poll};
 use goro_netpoll::{Direction, Interest, Op};
 
 use super::fd::SocketFd;
-use super::future::{IoFuture, buf_result, bufs_result, shared_bufs_result, unit_result};
+use super::future::{
+    IoFuture, buf_result, bufs_result, readiness_op, shared_bufs_result, unit_result,
+};
 use crate::io::op::OpFuture;
 
 /// A connected, non-blocking stream socket.
@@ -85,7 +87,7 @@ impl StreamCore {
     }
 
     pub(crate) fn ready(&self, interest: Interest) -> IoFuture<'_, io::Result<()>> {
-        IoFuture::new(&self.fd, Op::poll(self.fd.raw(), interest), unit_result)
+        IoFuture::readiness(&self.fd, interest, unit_result)
     }
 
     /// Waits in `slot` until `interest` is ready.
@@ -95,7 +97,7 @@ impl StreamCore {
         cx: &mut Context<'_>,
         interest: Interest,
     ) -> Poll<io::Result<()>> {
-        let op = slot.get_or_insert_with(|| OpFuture::new(Op::poll(self.fd.raw(), interest)));
+        let op = slot.get_or_insert_with(|| readiness_op(self.fd.raw(), interest));
         op.start(|| self.fd.registration());
         match op.poll_op(cx) {
             Poll::Pending => Poll::Pending,

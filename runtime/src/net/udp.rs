@@ -63,7 +63,7 @@ impl UdpSocket {
     /// Receives one datagram from the connected peer into the spare
     /// capacity of `buf`.
     pub fn recv(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
-        IoFuture::new(&self.fd, Op::recv(self.fd.raw(), buf), buf_result)
+        IoFuture::recv(&self.fd, buf, buf_result)
     }
 
     /// Sends one datagram to `target`: a native `SENDMSG` on io_uring, a
@@ -81,8 +81,8 @@ impl UdpSocket {
     /// future is dropped while waiting, a datagram arriving at that moment
     /// may be taken by the abandoned receive and lost.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let op = Op::recv_from(self.fd.raw(), Vec::with_capacity(buf.len()));
-        let (result, got, from) = IoFuture::new(&self.fd, op, datagram_result).await;
+        let (result, got, from) =
+            IoFuture::recv_from(&self.fd, Vec::with_capacity(buf.len()), datagram_result).await;
         let n = result?;
         buf[..n].copy_from_slice(&got[..n]);
         let from = from.as_ref().and_then(PeerAddr::as_inet);
@@ -100,7 +100,7 @@ impl UdpSocket {
     }
 
     fn ready(&self, interest: Interest) -> IoFuture<'_, io::Result<()>> {
-        IoFuture::new(&self.fd, Op::poll(self.fd.raw(), interest), unit_result)
+        IoFuture::readiness(&self.fd, interest, unit_result)
     }
 
     /// The bound address.

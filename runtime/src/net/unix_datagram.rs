@@ -172,7 +172,7 @@ impl UnixDatagram {
     /// # }).unwrap();
     /// ```
     pub fn recv(&self, buf: Vec<u8>) -> IoFuture<'_, (io::Result<usize>, Vec<u8>)> {
-        IoFuture::new(&self.fd, Op::recv(self.fd.raw(), buf), buf_result)
+        IoFuture::recv(&self.fd, buf, buf_result)
     }
 
     /// Sends `buf` as one datagram to the socket bound at `path`, handing
@@ -262,8 +262,7 @@ impl UnixDatagram {
     /// # }).unwrap();
     /// ```
     pub async fn recv_from(&self, buf: Vec<u8>) -> (io::Result<(usize, SocketAddr)>, Vec<u8>) {
-        let op = Op::recv_from(self.fd.raw(), buf);
-        let (result, buf, from) = IoFuture::new(&self.fd, op, datagram_result).await;
+        let (result, buf, from) = IoFuture::recv_from(&self.fd, buf, datagram_result).await;
         let result = result.and_then(|n| {
             let from = from.as_ref().and_then(PeerAddr::as_unix);
             Ok((n, from.ok_or_else(no_sender)?))
@@ -302,7 +301,7 @@ impl UnixDatagram {
     }
 
     fn ready(&self, interest: Interest) -> IoFuture<'_, io::Result<()>> {
-        IoFuture::new(&self.fd, Op::poll(self.fd.raw(), interest), unit_result)
+        IoFuture::readiness(&self.fd, interest, unit_result)
     }
 
     /// The address this socket is bound to (unnamed if none).
