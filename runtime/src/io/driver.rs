@@ -325,7 +325,7 @@ pub(crate) fn turn_local(timeout: Option<Duration>) -> usize {
 ///
 /// # Panics
 /// Outside a goro runtime, on a thread that owns no ring.
-pub(crate) fn submit(op: Op, state: Arc<OpState>) -> (Arc<RingShared>, u64) {
+pub(crate) fn submit(op: Op, state: Arc<OpState>, restartable: bool) -> (Arc<RingShared>, u64) {
     let mut op = Some(op);
     let local = LOCAL
         .try_with(|l| {
@@ -333,7 +333,7 @@ pub(crate) fn submit(op: Op, state: Arc<OpState>) -> (Arc<RingShared>, u64) {
             let ring = guard.as_mut()?;
             let token = ring.shared().token();
             let op = op.take()?;
-            ring.submit(token, op, state.clone());
+            ring.submit(token, op, state.clone(), restartable);
             Some((ring.shared().clone(), token))
         })
         .ok()
@@ -347,7 +347,7 @@ pub(crate) fn submit(op: Op, state: Arc<OpState>) -> (Arc<RingShared>, u64) {
     });
     let token = ring.token();
     if let Some(op) = op {
-        ring.request(Request::Submit(token, op, state));
+        ring.request(Request::Submit(token, op, state, restartable));
     }
     (ring, token)
 }

@@ -39,12 +39,9 @@ struct Inner {
     /// Shots of a multishot op that arrived behind `first`, in order.
     more: VecDeque<Shot>,
     finished: bool,
-    /// Set by the task before submitting: the op may be cancelled and
-    /// started again elsewhere if its ring retires (a multishot op, which
-    /// would otherwise pin its ring's thread for the op's life).
-    restartable: bool,
     /// Set by the owning ring when it retires: the cancellation that ends
-    /// the op came from the ring, not from the task (`Ring::retire`).
+    /// a restartable op came from the ring, not from the task
+    /// (`Ring::retire`).
     retired: bool,
 }
 
@@ -67,12 +64,10 @@ impl Inner {
 }
 
 impl OpState {
-    /// The owning ring retires (owner thread): marks a restartable op
-    /// retired and returns `true` if it should be cancelled.
-    pub(crate) fn retire(&self) -> bool {
-        let mut inner = self.inner.lock();
-        inner.retired = inner.restartable;
-        inner.retired
+    /// The owning ring retires and is about to cancel this restartable
+    /// op (owner thread).
+    pub(crate) fn mark_retired(&self) {
+        self.inner.lock().retired = true;
     }
 
     /// Called by the owning ring for each completion; wakes the task.
@@ -129,7 +124,6 @@ mod spare {
         inner.first = None;
         inner.more.clear();
         inner.finished = false;
-        inner.restartable = false;
         inner.retired = false;
         let _ = SPARE.try_with(|s| {
             let mut s = s.borrow_mut();
@@ -167,10 +161,7 @@ impl Submission {
     /// `restartable`: see [`Started::start`].
     pub(crate) fn start(op: Op, restartable: bool) -> Submission {
         let state = spare::take();
-        if restartable {
-            state.inner.lock().restartable = true;
-        }
-        let (ring, token) = driver::submit(op, state.clone());
+        let (ring, token) = driver::submit(op, state.clone(), restartable);
         Submission {
             ring,
             token,
@@ -340,14 +331,15 @@ impl OpFuture {
                 // A one-shot op yields exactly one shot; `None` cannot follow
                 // a taken final shot because we drop the submission with it.
                 Poll::Ready(Some((shot, _))) => {
-                    let retired = sub.retired();
+                    // Only a cancellation of a restartable op looks further
+                    // (the mailbox lock), never the common completion.
+                    let retired = self.restart.is_some()
+                        && !self.cancelled
+                        && matches!(&shot.0, Err(e) if e.raw_os_error() == Some(libc::ECANCELED))
+                        && sub.retired();
                     self.sub = None;
                     match (shot, self.restart) {
-                        ((Err(e), output), Some((fd, rebuild)))
-                            if retired
-                                && !self.cancelled
-                                && e.raw_os_error() == Some(libc::ECANCELED) =>
-                        {
+                        ((_, output), Some((fd, rebuild))) if retired => {
                             // Only ring ops retire, so the new one goes to
                             // this thread's ring (no reactor registration).
                             self.sub = Some(Started::start(rebuild(fd, output), None, true));

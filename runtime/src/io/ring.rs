@@ -44,8 +44,9 @@ use crate::sync::{Arc, Mutex};
 
 /// Something a thread other than the owner asks of a ring.
 pub(crate) enum Request {
-    /// Start `op`; its completions go to the state.
-    Submit(u64, Op, Arc<OpState>),
+    /// Start `op`; its completions go to the state. The flag: may the
+    /// ring cancel it for its task to restart if the ring retires (rule 6).
+    Submit(u64, Op, Arc<OpState>, bool),
     /// Ask the op to end early (it still completes).
     Cancel(u64),
     /// Nobody wants the op any more: cancel and forget it.
@@ -87,11 +88,19 @@ impl RingShared {
     }
 }
 
+/// An op in flight on the ring.
+struct Entry {
+    id: OpId,
+    state: Arc<OpState>,
+    /// Cancelled for its task to start again if the ring retires (rule 6).
+    restartable: bool,
+}
+
 /// The owner's half: the poller and the map from token to op state.
 pub(crate) struct Ring {
     poller: Poller,
     shared: Arc<RingShared>,
-    ops: goro_netpoll::TokenMap<(OpId, Arc<OpState>)>,
+    ops: goro_netpoll::TokenMap<Entry>,
     done: Vec<Completion>,
     scratch: Vec<Request>,
 }
@@ -141,25 +150,32 @@ impl Ring {
     /// Runs one request on the owning thread.
     pub(crate) fn apply(&mut self, req: Request) {
         match req {
-            Request::Submit(token, op, state) => self.submit(token, op, state),
+            Request::Submit(token, op, state, restartable) => {
+                self.submit(token, op, state, restartable)
+            }
             Request::Cancel(token) => self.cancel(token),
             Request::Abandon(token) => self.abandon(token),
         }
     }
 
     /// Submits on the owning thread.
-    pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>) {
+    pub(crate) fn submit(&mut self, token: u64, op: Op, state: Arc<OpState>, restartable: bool) {
         match self.poller.submit(op, token) {
             Ok(id) => {
-                self.ops.insert(token, (id, state));
+                let entry = Entry {
+                    id,
+                    state,
+                    restartable,
+                };
+                self.ops.insert(token, entry);
             }
             Err(e) => state.complete(Err(e), goro_netpoll::Output::None, false),
         }
     }
 
     pub(crate) fn cancel(&mut self, token: u64) {
-        if let Some((id, _)) = self.ops.get(&token) {
-            self.poller.cancel(*id);
+        if let Some(entry) = self.ops.get(&token) {
+            self.poller.cancel(entry.id);
         }
     }
 
@@ -169,16 +185,15 @@ impl Ring {
     /// final completions still come here and are handed over as usual;
     /// anything a cancelled op had already received comes with them.
     pub(crate) fn retire(&mut self) {
-        for (id, state) in self.ops.values() {
-            if state.retire() {
-                self.poller.cancel(*id);
-            }
+        for entry in self.ops.values().filter(|e| e.restartable) {
+            entry.state.mark_retired();
+            self.poller.cancel(entry.id);
         }
     }
 
     pub(crate) fn abandon(&mut self, token: u64) {
-        if let Some((id, _)) = self.ops.remove(&token) {
-            self.poller.abandon(id);
+        if let Some(entry) = self.ops.remove(&token) {
+            self.poller.abandon(entry.id);
         }
     }
 
@@ -199,9 +214,9 @@ impl Ring {
         for c in done.drain(..) {
             let finished = !c.more;
             let state = if finished {
-                self.ops.remove(&c.token).map(|(_, s)| s)
+                self.ops.remove(&c.token).map(|e| e.state)
             } else {
-                self.ops.get(&c.token).map(|(_, s)| s.clone())
+                self.ops.get(&c.token).map(|e| e.state.clone())
             };
             if let Some(state) = state {
                 state.complete(c.result, c.output, c.more);
