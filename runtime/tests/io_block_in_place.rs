@@ -3,7 +3,8 @@
 //! thread keeps its ring polled until its ops are done).
 
 use std::future::Future;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -52,6 +53,24 @@ fn read_survives_block_in_place_hand_off(backend: goro::IoBackend) {
 fn tid() -> i32 {
     // SAFETY: gettid has no preconditions.
     unsafe { libc::gettid() }
+}
+
+/// Sets the socket's `option` buffer to 64 KiB, which also turns off the
+/// kernel's autotuning of it.
+fn set_buffer(fd: std::os::fd::RawFd, option: libc::c_int) {
+    let size: libc::c_int = 64 * 1024;
+    // SAFETY: `fd` is an open socket; the value is a c_int of the size
+    // passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            option,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "setsockopt: {}", std::io::Error::last_os_error());
 }
 
 /// Waits (bounded) until thread `tid` of this process has exited.
@@ -171,8 +190,8 @@ fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBacke
 }
 
 /// One-shot ops that may wait indefinitely — a read on an idle connection,
-/// an accept on a quiet listener, a datagram receive and a wait for
-/// readability — pending on a worker's ring when `block_in_place` hands its
+/// an accept on a quiet listener, a datagram receive, a wait for
+/// readability and a write to a peer that does not read — pending on a worker's ring when `block_in_place` hands its
 /// P away: the old thread exits while they still wait, and they complete on
 /// the thread their task runs on now.
 fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
@@ -185,6 +204,7 @@ fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend
     let addr = listener.local_addr().unwrap();
     let mut client = std::net::TcpStream::connect(addr).unwrap();
     let mut watched = std::net::TcpStream::connect(addr).unwrap();
+    let mut stuffed_peer = std::net::TcpStream::connect(addr).unwrap();
     let udp = goro::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let udp_peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.connect(udp_peer.local_addr().unwrap()).unwrap();
@@ -192,6 +212,30 @@ fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend
     let task = rt.spawn(async move {
         let (server, _) = listener.accept().await.unwrap();
         let (watched_server, _) = listener.accept().await.unwrap();
+        let (stuffed, _) = listener.accept().await.unwrap();
+        // Fixed small buffers on both ends (no autotuning to make room
+        // later), then fill the socket towards a peer that does not read
+        // yet, until a write has to wait.
+        set_buffer(stuffed.as_raw_fd(), libc::SO_SNDBUF);
+        set_buffer(stuffed_peer.as_raw_fd(), libc::SO_RCVBUF);
+        // A write still waiting 50 ms after it started is blocked: the
+        // peer reads nothing and the buffers cannot grow. (If the machine
+        // is slow enough to misjudge one, the write completes anyway and
+        // the test stays green: the check only gets weaker.)
+        let mut sent = 0;
+        let mut blocked_write = loop {
+            let mut write = stuffed.write(vec![7u8; 1 << 20]);
+            let mut patience = std::pin::pin!(goro::time::sleep(Duration::from_millis(50)));
+            let done = std::future::poll_fn(|cx| match Pin::new(&mut write).poll(cx) {
+                Poll::Ready((n, _)) => Poll::Ready(Some(n.unwrap())),
+                Poll::Pending => patience.as_mut().poll(cx).map(|()| None),
+            })
+            .await;
+            match done {
+                Some(n) => sent += n,
+                None => break write,
+            }
+        };
         let mut read = server.read(Vec::with_capacity(16));
         let mut accept = Box::pin(listener.accept());
         let mut datagram = udp.recv(Vec::with_capacity(16));
@@ -201,7 +245,14 @@ fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend
             let accept_pending = accept.as_mut().poll(cx).is_pending();
             let datagram_pending = Pin::new(&mut datagram).poll(cx).is_pending();
             let readable_pending = Pin::new(&mut readable).poll(cx).is_pending();
-            Poll::Ready(read_pending && accept_pending && datagram_pending && readable_pending)
+            let write_pending = Pin::new(&mut blocked_write).poll(cx).is_pending();
+            Poll::Ready(
+                read_pending
+                    && accept_pending
+                    && datagram_pending
+                    && readable_pending
+                    && write_pending,
+            )
         })
         .await;
         assert!(pending);
@@ -239,6 +290,29 @@ fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend
             .await
             .expect("the wait for readability was stranded")
             .unwrap();
+        // The peer reads at last: the blocked write completes, once.
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut total = 0;
+            loop {
+                match stuffed_peer.read(&mut buf).unwrap() {
+                    0 => return total,
+                    n => total += n,
+                }
+            }
+        });
+        let (n, _) = goro::time::timeout(Duration::from_secs(20), blocked_write)
+            .await
+            .expect("the blocked write was stranded");
+        sent += n.unwrap();
+        drop(stuffed);
+        let received = goro::spawn_blocking(move || reader.join().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            received, sent,
+            "bytes lost or sent twice across the restart"
+        );
         (client, second, watched, watched_server)
     });
     rt.block_on(task).unwrap();

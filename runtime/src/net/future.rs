@@ -64,7 +64,7 @@ impl<'a, T> IoFuture<'a, T> {
         }
     }
 
-    /// A wait for `interest` (restartable when it is readability).
+    /// A wait for `interest` (restartable for readability or writability).
     pub(crate) fn readiness(fd: &'a SocketFd, interest: Interest, map: fn(Shot) -> T) -> Self {
         IoFuture {
             inner: Inner::Op(readiness_op(fd.raw(), interest)),
@@ -158,13 +158,14 @@ impl<T> Future for IoFuture<'_, T> {
                 }
                 None => {
                     let op = io.take_op(fd.raw());
-                    this.inner = Inner::Op(match io.direction() {
-                        // A read may wait on an idle connection for ever:
-                        // it moves if its ring retires (not so a write,
-                        // which finishes as the peer reads).
-                        Direction::Read => OpFuture::restartable(op, fd.raw(), rebuild_recv),
-                        Direction::Write => OpFuture::new(op),
-                    });
+                    // A read may wait on an idle connection for ever, a
+                    // write on a peer that does not read: either moves if
+                    // its ring retires.
+                    let rebuild = match io.direction() {
+                        Direction::Read => rebuild_recv,
+                        Direction::Write => rebuild_send,
+                    };
+                    this.inner = Inner::Op(OpFuture::restartable(op, fd.raw(), rebuild));
                 }
             }
         }
@@ -191,18 +192,26 @@ fn rebuild_recv(fd: RawFd, out: Output) -> goro_netpoll::Op {
     goro_netpoll::Op::recv(fd, out.into_buf().unwrap_or_default())
 }
 
-/// A wait for readiness, as an op: a wait for readability may last for
-/// ever on an idle connection, so it moves if its ring retires; a wait for
-/// writability ends as the peer reads.
+/// A send again, of the buffer a cancelled one handed back. A cancelled
+/// stream send has sent nothing: a send that got some bytes out completes
+/// with that count instead.
+fn rebuild_send(fd: RawFd, out: Output) -> goro_netpoll::Op {
+    goro_netpoll::Op::send(fd, out.into_buf().unwrap_or_default())
+}
+
+/// A wait for readiness, as an op. Readability may never come on an idle
+/// connection, writability on a peer that does not read: both move if
+/// their ring retires.
 pub(crate) fn readiness_op(fd: RawFd, interest: Interest) -> OpFuture {
     let op = goro_netpoll::Op::poll(fd, interest);
-    if interest == Interest::READABLE {
-        OpFuture::restartable(op, fd, |fd, _| {
-            goro_netpoll::Op::poll(fd, Interest::READABLE)
-        })
+    let rebuild: Rebuild = if interest == Interest::READABLE {
+        |fd, _| goro_netpoll::Op::poll(fd, Interest::READABLE)
+    } else if interest == Interest::WRITABLE {
+        |fd, _| goro_netpoll::Op::poll(fd, Interest::WRITABLE)
     } else {
-        OpFuture::new(op)
-    }
+        return OpFuture::new(op);
+    };
+    OpFuture::restartable(op, fd, rebuild)
 }
 
 /// Result and buffer of a read or write.

@@ -11,7 +11,7 @@ use std::io;
 use std::net::Shutdown;
 use std::task::{Context, Poll};
 
-use goro_netpoll::{Direction, Interest, Op};
+use goro_netpoll::{Direction, Interest, Op, Output};
 
 use super::fd::SocketFd;
 use super::future::{
@@ -37,9 +37,15 @@ impl StreamCore {
         &self,
         bufs: Vec<Vec<u8>>,
     ) -> IoFuture<'_, (io::Result<usize>, Vec<Vec<u8>>)> {
-        IoFuture::new(
+        // Restartable: a peer that does not read may hold it for ever.
+        IoFuture::restartable(
             &self.fd,
             Op::send_vectored(self.fd.raw(), bufs),
+            |fd, out| match out {
+                Output::Bufs(bufs) => Op::send_vectored(fd, bufs),
+                // Not reached: a vectored send always hands its buffers back.
+                _ => Op::send_vectored(fd, Vec::new()),
+            },
             bufs_result,
         )
     }
@@ -48,9 +54,14 @@ impl StreamCore {
         &self,
         bufs: Vec<bytes::Bytes>,
     ) -> IoFuture<'_, (io::Result<usize>, Vec<bytes::Bytes>)> {
-        IoFuture::new(
+        IoFuture::restartable(
             &self.fd,
             Op::send_vectored_bytes(self.fd.raw(), bufs),
+            |fd, out| match out {
+                Output::SharedBufs(bufs) => Op::send_vectored_bytes(fd, bufs),
+                // Not reached, as above.
+                _ => Op::send_vectored_bytes(fd, Vec::new()),
+            },
             shared_bufs_result,
         )
     }
