@@ -150,6 +150,13 @@ fn render(c: &Counters) -> String {
         "Polls seen running over 10 ms.",
         &one(m.stuck_polls),
     );
+    family(
+        &mut out,
+        "goro_block_on_polls_total",
+        "counter",
+        "Task polls run by block_on threads while the workers were saturated.",
+        &one(m.block_on_polls),
+    );
     let backend = m
         .io_backend
         .map_or_else(|| "none".to_string(), |b| b.to_string());
