@@ -20,10 +20,10 @@
 //! * Cancels and abandons go to the ring that owns the op: directly on its thread, else through its inbox and waker. A task
 //!   that migrated keeps its ops on the ring that started them.
 //! * A thread that stops running a P (a `block_in_place` hand-off) retires
-//!   its ring: multishot ops (accept, receive) are cancelled there and
-//!   started again by their tasks on the ring of the thread they run on
-//!   next. It keeps polling the ring until the rest are done or the
-//!   runtime shuts down (`leave_worker`): its ops are never stranded.
+//!   its ring: ops that may wait indefinitely are cancelled there and
+//!   started again on the ring of the thread their task runs on next
+//!   (`ring.rs` rule 6). It keeps polling the ring until the rest are done
+//!   or the runtime shuts down (`leave_worker`): its ops are never stranded.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -214,7 +214,7 @@ impl Driver {
         }
     }
 
-    /// A thread stops running a P: its ring retires (multishot ops move to
+    /// A thread stops running a P: its ring retires (long waits move to
     /// their tasks' new threads; `ring.rs` rule 6), and the thread keeps
     /// the ring polled until the rest finish or `stop()` says to give up.
     pub(crate) fn leave_worker(&self, stop: impl Fn() -> bool) {

@@ -154,55 +154,70 @@ pub(crate) struct Submission {
     state: Option<Arc<OpState>>,
     /// The final shot has been taken: nothing left to abandon.
     done: bool,
+    /// How to start the op again if its ring retires (`ring.rs` rule 6);
+    /// `None` for ops that never wait long, and once the caller cancels.
+    restart: Option<Restart>,
 }
 
 impl Submission {
-    /// Starts `op` on this thread's ring, or on the runtime's ring.
-    /// `restartable`: see [`Started::start`].
-    pub(crate) fn start(op: Op, restartable: bool) -> Submission {
+    /// Starts `op` on this thread's ring, or on the runtime's ring;
+    /// `restart`: see [`Started::start`].
+    pub(crate) fn start(op: Op, restart: Option<Restart>) -> Submission {
         let state = spare::take();
-        let (ring, token) = driver::submit(op, state.clone(), restartable);
+        let (ring, token) = driver::submit(op, state.clone(), restart.is_some());
         Submission {
             ring,
             token,
             state: Some(state),
             done: false,
+            restart,
         }
     }
 
-    /// The next shot; `Ready(None)` once the final one has been taken.
+    /// The next shot; `Ready(None)` once the final one has been taken. An
+    /// op its ring cancelled on retiring is started again here, on this
+    /// thread's ring, and never shows its `ECANCELED`.
     pub(crate) fn poll_shot(&mut self, cx: &mut Context<'_>) -> Poll<Option<(Shot, bool)>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let Some(state) = &self.state else {
-            return Poll::Ready(None);
-        };
-        let mut inner = state.inner.lock();
-        if let Some(shot) = inner.pop() {
-            let last = inner.finished && inner.is_empty();
-            if last {
-                self.done = true;
+        loop {
+            if self.done {
+                return Poll::Ready(None);
             }
-            return Poll::Ready(Some((shot, !last)));
+            let Some(state) = &self.state else {
+                return Poll::Ready(None);
+            };
+            let mut inner = state.inner.lock();
+            let Some(shot) = inner.pop() else {
+                match &mut inner.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                return Poll::Pending;
+            };
+            let last = inner.finished && inner.is_empty();
+            let retired = last && inner.retired;
+            drop(inner);
+            if !last {
+                return Poll::Ready(Some((shot, true)));
+            }
+            self.done = true;
+            match (shot, self.restart) {
+                ((Err(e), output), Some((fd, rebuild)))
+                    if retired && e.raw_os_error() == Some(libc::ECANCELED) =>
+                {
+                    // The old submission is done: dropping it recycles its
+                    // mailbox instead of abandoning anything.
+                    *self = Submission::start(rebuild(fd, output), self.restart);
+                }
+                (shot, _) => return Poll::Ready(Some((shot, false))),
+            }
         }
-        match &mut inner.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
-    }
-
-    /// The op ended because its ring retired, not because it finished:
-    /// the task should start it again (on the ring of the thread it runs
-    /// on now). Meaningful once the final shot has been taken.
-    pub(crate) fn retired(&self) -> bool {
-        self.state.as_ref().is_some_and(|s| s.inner.lock().retired)
     }
 
     /// Asks the op to end early: it still completes, with `ECANCELED` or,
-    /// if it won the race, its real result.
-    pub(crate) fn cancel(&self) {
+    /// if it won the race, its real result; either way it is not started
+    /// again, even if its ring retires meanwhile.
+    pub(crate) fn cancel(&mut self) {
+        self.restart = None;
         if !self.done {
             driver::on_ring(&self.ring, Request::Cancel(self.token));
         }
@@ -230,18 +245,18 @@ pub(crate) enum Started {
 
 impl Started {
     /// Starts `op`. `reg` is the descriptor's reactor registration on
-    /// epoll, `None` on io_uring. `restartable` (multishot ops): if the
-    /// ring the op lands on retires (its thread gave its P away with
-    /// `block_in_place`), the ring cancels the op and [`retired`](Self::retired)
-    /// tells the task to start it again, so the op does not keep that
-    /// thread alive for its whole life.
+    /// epoll, `None` on io_uring. `restart`, for ops that may wait
+    /// indefinitely: if the ring the op lands on retires (its thread gave
+    /// its P away with `block_in_place`), the ring cancels the op and the
+    /// submission starts it again from `restart` on the ring of the thread
+    /// that polls it next, so it does not keep the old thread alive.
     pub(crate) fn start(
         op: Op,
         reg: Option<io::Result<Registration>>,
-        restartable: bool,
+        restart: Option<Restart>,
     ) -> Started {
         match reg {
-            None => Started::Ring(Submission::start(op, restartable)),
+            None => Started::Ring(Submission::start(op, restart)),
             Some(Ok(reg)) => Started::Ready(ReadyOp::new(op, reg)),
             Some(Err(e)) => Started::Failed(Some(op.finish(Err(e)))),
         }
@@ -256,14 +271,6 @@ impl Started {
         }
     }
 
-    /// See [`Submission::retired`]; never on epoll, which has no rings.
-    pub(crate) fn retired(&self) -> bool {
-        match self {
-            Started::Ring(sub) => sub.retired(),
-            Started::Ready(_) | Started::Failed(_) => false,
-        }
-    }
-
     /// See [`Submission::cancel`].
     pub(crate) fn cancel(&mut self) {
         match self {
@@ -275,8 +282,12 @@ impl Started {
 }
 
 /// Builds an op again from what a cancelled one handed back (its buffer),
-/// for the descriptor; see [`OpFuture::restartable`].
+/// for the descriptor.
 pub(crate) type Rebuild = fn(RawFd, Output) -> Op;
+
+/// How an op is started again after its ring retired: the descriptor and
+/// the rebuild.
+pub(crate) type Restart = (RawFd, Rebuild);
 
 /// A one-shot op, started on first poll.
 pub(crate) struct OpFuture {
@@ -284,10 +295,7 @@ pub(crate) struct OpFuture {
     sub: Option<Started>,
     /// For ops that may wait indefinitely (a read on an idle connection, an
     /// accept): how to start them again if their ring retires.
-    restart: Option<(RawFd, Rebuild)>,
-    /// The caller asked for the op to end: its cancellation is final even
-    /// if the ring retired at the same time.
-    cancelled: bool,
+    restart: Option<Restart>,
 }
 
 impl OpFuture {
@@ -296,7 +304,6 @@ impl OpFuture {
             op: Some(op),
             sub: None,
             restart: None,
-            cancelled: false,
         }
     }
 
@@ -315,51 +322,33 @@ impl OpFuture {
     /// [`Started::start`], asked only then).
     pub(crate) fn start(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
         if let Some(op) = self.op.take() {
-            let restartable = self.restart.is_some() && !self.cancelled;
-            self.sub = Some(Started::start(op, reg(), restartable));
+            self.sub = Some(Started::start(op, reg(), self.restart));
         }
     }
 
     /// Polls for the (single) completion; the op must have been started.
     pub(crate) fn poll_op(&mut self, cx: &mut Context<'_>) -> Poll<Shot> {
-        loop {
-            let Some(sub) = self.sub.as_mut() else {
-                return Poll::Ready((Err(already_done()), Output::None));
-            };
-            return match sub.poll_shot(cx) {
-                Poll::Pending => Poll::Pending,
-                // A one-shot op yields exactly one shot; `None` cannot follow
-                // a taken final shot because we drop the submission with it.
-                Poll::Ready(Some((shot, _))) => {
-                    // Only a cancellation of a restartable op looks further
-                    // (the mailbox lock), never the common completion.
-                    let retired = self.restart.is_some()
-                        && !self.cancelled
-                        && matches!(&shot.0, Err(e) if e.raw_os_error() == Some(libc::ECANCELED))
-                        && sub.retired();
-                    self.sub = None;
-                    match (shot, self.restart) {
-                        ((_, output), Some((fd, rebuild))) if retired => {
-                            // Only ring ops retire, so the new one goes to
-                            // this thread's ring (no reactor registration).
-                            self.sub = Some(Started::start(rebuild(fd, output), None, true));
-                            continue;
-                        }
-                        (shot, _) => Poll::Ready(shot),
-                    }
-                }
-                Poll::Ready(None) => {
-                    self.sub = None;
-                    Poll::Ready((Err(already_done()), Output::None))
-                }
-            };
+        let Some(sub) = self.sub.as_mut() else {
+            return Poll::Ready((Err(already_done()), Output::None));
+        };
+        match sub.poll_shot(cx) {
+            Poll::Pending => Poll::Pending,
+            // A one-shot op yields exactly one shot; `None` cannot follow a
+            // taken final shot because we drop the submission with it.
+            Poll::Ready(Some((shot, _))) => {
+                self.sub = None;
+                Poll::Ready(shot)
+            }
+            Poll::Ready(None) => {
+                self.sub = None;
+                Poll::Ready((Err(already_done()), Output::None))
+            }
         }
     }
 
     /// See [`Submission::cancel`]. An op not yet polled is started first
     /// and cancelled at once, so its buffer comes back the usual way.
     pub(crate) fn cancel(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
-        self.cancelled = true;
         self.start(reg);
         if let Some(sub) = &mut self.sub {
             sub.cancel();

@@ -26,11 +26,14 @@
 //! 5. An entry leaves the token map on the op's final completion (not on
 //!    cancel, not on abandon: the poller owns the buffers until then).
 //! 6. A ring whose thread stops running a P *retires*: it cancels its
-//!    restartable (multishot) ops after marking their states retired, and
-//!    the tasks start them again where they run now. One-shot ops finish
-//!    where they are. The thread keeps its ring polled until its table is
-//!    empty (`Driver::leave_worker`), so nothing is stranded, and a
-//!    long-lived multishot op no longer keeps that thread alive.
+//!    restartable ops (those that may wait indefinitely: multishot ops,
+//!    stream reads and writes, accepts, datagram receives, readiness
+//!    waits) after marking their states retired, and each submission,
+//!    seeing the retired `ECANCELED`, starts its op again on the ring of
+//!    the thread that polls it next (`op.rs`). Other ops finish where they
+//!    are. The thread keeps its ring polled until its table is empty
+//!    (`Driver::leave_worker`), so nothing is stranded, and a long wait no
+//!    longer keeps that thread alive.
 
 use std::io;
 use std::time::Duration;

@@ -2,31 +2,31 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::task::{Context, Poll};
 
 use goro_netpoll::{Op, Output};
 
 use super::fd::SocketFd;
-use crate::io::op::Started;
+use crate::io::op::{Rebuild, Started};
 
-/// One multishot op, started on first poll, and started again if the ring
-/// it ran on retires (`io/ring.rs` rule 6).
+/// One multishot op, started on first poll, and started again by its
+/// submission if the ring it ran on retires (`io/ring.rs` rule 6).
 pub(crate) struct Multi<'a> {
     fd: &'a SocketFd,
     /// Builds the op for the descriptor (again, after a retirement).
-    make: fn(RawFd) -> Op,
+    make: Rebuild,
     op: Option<Op>,
     sub: Option<Started>,
     ended: bool,
 }
 
 impl<'a> Multi<'a> {
-    pub(crate) fn new(fd: &'a SocketFd, make: fn(RawFd) -> Op) -> Multi<'a> {
+    pub(crate) fn new(fd: &'a SocketFd, make: Rebuild) -> Multi<'a> {
         Multi {
             fd,
             make,
-            op: Some(make(fd.raw())),
+            op: Some(make(fd.raw(), Output::None)),
             sub: None,
             ended: false,
         }
@@ -37,38 +37,28 @@ impl<'a> Multi<'a> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(io::Result<usize>, Output)>> {
-        loop {
-            if self.ended {
-                return Poll::Ready(None);
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        if let Some(op) = self.op.take() {
+            let restart = Some((self.fd.raw(), self.make));
+            self.sub = Some(Started::start(op, self.fd.registration(), restart));
+        }
+        let Some(sub) = self.sub.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match sub.poll_shot(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                self.ended = true;
+                Poll::Ready(None)
             }
-            if let Some(op) = self.op.take() {
-                self.sub = Some(Started::start(op, self.fd.registration(), true));
-            }
-            let Some(sub) = self.sub.as_mut() else {
-                return Poll::Ready(None);
-            };
-            return match sub.poll_shot(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(None) => {
+            Poll::Ready(Some((shot, more))) => {
+                if !more {
                     self.ended = true;
-                    Poll::Ready(None)
                 }
-                Poll::Ready(Some(((Err(e), _), false)))
-                    if e.raw_os_error() == Some(libc::ECANCELED) && sub.retired() =>
-                {
-                    // The ring retired under us, not the caller: the op
-                    // ends there and starts again on this thread's ring.
-                    self.sub = None;
-                    self.op = Some((self.make)(self.fd.raw()));
-                    continue;
-                }
-                Poll::Ready(Some((shot, more))) => {
-                    if !more {
-                        self.ended = true;
-                    }
-                    Poll::Ready(Some(shot))
-                }
-            };
+                Poll::Ready(Some(shot))
+            }
         }
     }
 }
@@ -82,7 +72,7 @@ pub struct Incoming<'a> {
 impl<'a> Incoming<'a> {
     pub(crate) fn new(fd: &'a SocketFd) -> Incoming<'a> {
         Incoming {
-            multi: Multi::new(fd, Op::accept_multi),
+            multi: Multi::new(fd, |fd, _| Op::accept_multi(fd)),
         }
     }
 
@@ -122,7 +112,7 @@ pub struct RecvStream<'a> {
 impl<'a> RecvStream<'a> {
     pub(crate) fn new(fd: &'a SocketFd) -> RecvStream<'a> {
         RecvStream {
-            multi: Multi::new(fd, Op::recv_multi),
+            multi: Multi::new(fd, |fd, _| Op::recv_multi(fd)),
         }
     }
 
