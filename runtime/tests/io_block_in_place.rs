@@ -73,6 +73,26 @@ fn set_buffer(fd: std::os::fd::RawFd, option: libc::c_int) {
     assert_eq!(rc, 0, "setsockopt: {}", std::io::Error::last_os_error());
 }
 
+/// Hands this worker's P to another thread with `block_in_place` and
+/// runs `while_blocked` in the closure once that has happened: on a
+/// one-worker runtime, a probe task can only run on the moved P. Returns
+/// the thread that gave the P away.
+async fn give_p_away(while_blocked: impl FnOnce()) -> i32 {
+    let old = tid();
+    let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+    let probe = goro::spawn(async move { ran_tx.send(tid()).unwrap() });
+    let new = goro::block_in_place(|| {
+        let new = ran_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the P was not handed to another thread");
+        while_blocked();
+        new
+    });
+    assert_ne!(new, old);
+    probe.await.unwrap();
+    old
+}
+
 /// Waits (bounded) until thread `tid` of this process has exited.
 async fn thread_exits(tid: i32, what: &str) {
     let path = format!("/proc/self/task/{tid}");
@@ -88,13 +108,8 @@ async fn thread_exits(tid: i32, what: &str) {
 /// and must not keep the thread that gave its P away alive: its ring
 /// retires, and the accept starts again where its task runs now.
 fn multishot_accept_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
-    // One worker: the probe task below can only run once the P has moved
-    // to another thread, which makes the hand-off certain.
-    let rt = goro::Runtime::builder()
-        .worker_threads(1)
-        .io_backend(backend)
-        .build()
-        .unwrap();
+    // One worker, so that `give_p_away` can tell the hand-off happened.
+    let rt = common::runtime(1, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let task = rt.spawn(async move {
@@ -103,16 +118,7 @@ fn multishot_accept_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBac
         let pending =
             std::future::poll_fn(|cx| Poll::Ready(incoming.poll_next_fd(cx).is_pending())).await;
         assert!(pending);
-        let old = tid();
-        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
-        let probe = goro::spawn(async move { ran_tx.send(tid()).unwrap() });
-        let new = goro::block_in_place(|| {
-            ran_rx
-                .recv_timeout(Duration::from_secs(20))
-                .expect("the P was not handed to another thread")
-        });
-        assert_ne!(new, old);
-        probe.await.unwrap();
+        let old = give_p_away(|| {}).await;
 
         let mut clients = Vec::new();
         for round in 0..3 {
@@ -143,11 +149,7 @@ fn multishot_accept_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBac
 /// thread blocks, and after its ring retired, all come through, in order,
 /// and the old thread exits while the receive lives on.
 fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
-    let rt = goro::Runtime::builder()
-        .worker_threads(1)
-        .io_backend(backend)
-        .build()
-        .unwrap();
+    let rt = common::runtime(1, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut client = std::net::TcpStream::connect(addr).unwrap();
@@ -157,16 +159,7 @@ fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBacke
         let pending =
             std::future::poll_fn(|cx| Poll::Ready(chunks.poll_next(cx).is_pending())).await;
         assert!(pending);
-        let old = tid();
-        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
-        let probe = goro::spawn(async move { ran_tx.send(()).unwrap() });
-        goro::block_in_place(|| {
-            ran_rx
-                .recv_timeout(Duration::from_secs(20))
-                .expect("the P was not handed to another thread");
-            client.write_all(b"before-").unwrap();
-        });
-        probe.await.unwrap();
+        let old = give_p_away(|| client.write_all(b"before-").unwrap()).await;
         let mut got = Vec::new();
         let mut exited = false;
         while got.len() < b"before-after".len() {
@@ -195,11 +188,7 @@ fn multishot_recv_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBacke
 /// P away: the old thread exits while they still wait, and they complete on
 /// the thread their task runs on now.
 fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
-    let rt = goro::Runtime::builder()
-        .worker_threads(1)
-        .io_backend(backend)
-        .build()
-        .unwrap();
+    let rt = common::runtime(1, backend);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut client = std::net::TcpStream::connect(addr).unwrap();
@@ -256,15 +245,7 @@ fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend
         })
         .await;
         assert!(pending);
-        let old = tid();
-        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
-        let probe = goro::spawn(async move { ran_tx.send(()).unwrap() });
-        goro::block_in_place(|| {
-            ran_rx
-                .recv_timeout(Duration::from_secs(20))
-                .expect("the P was not handed to another thread")
-        });
-        probe.await.unwrap();
+        let old = give_p_away(|| {}).await;
         // Let this poll end (the thread leaves the worker loop only then),
         // then wait for the old thread with both ops still pending.
         goro::yield_now().await;
