@@ -121,15 +121,7 @@ pub fn alternate(contenders: &mut [Contender<'_>], rounds: usize) -> Vec<f64> {
     for c in contenders.iter_mut() {
         (c.run)();
     }
-    let mut samples = vec![Vec::with_capacity(rounds); contenders.len()];
-    for _ in 0..rounds {
-        for (i, c) in contenders.iter_mut().enumerate() {
-            let start = Instant::now();
-            let ops = (c.run)().max(1);
-            samples[i].push(start.elapsed().as_nanos() as f64 / ops as f64);
-        }
-    }
-    samples.into_iter().map(median).collect()
+    timed_rounds(contenders, rounds, false)
 }
 
 /// Like [`alternate`], but each contender's timed iteration follows an
@@ -139,10 +131,18 @@ pub fn alternate(contenders: &mut [Contender<'_>], rounds: usize) -> Vec<f64> {
 /// start from idle measures how soon the OS gives the spawning thread its
 /// CPU back from the workers it woke, not the runtime.
 pub fn alternate_warmed(contenders: &mut [Contender<'_>], rounds: usize) -> Vec<f64> {
+    timed_rounds(contenders, rounds, true)
+}
+
+/// The rounds of [`alternate`]; with `warm_each`, an untimed iteration
+/// right before every timed one.
+fn timed_rounds(contenders: &mut [Contender<'_>], rounds: usize, warm_each: bool) -> Vec<f64> {
     let mut samples = vec![Vec::with_capacity(rounds); contenders.len()];
     for _ in 0..rounds {
         for (i, c) in contenders.iter_mut().enumerate() {
-            (c.run)();
+            if warm_each {
+                (c.run)();
+            }
             let start = Instant::now();
             let ops = (c.run)().max(1);
             samples[i].push(start.elapsed().as_nanos() as f64 / ops as f64);
