@@ -339,13 +339,10 @@ impl Handle {
                 if let Poll::Ready(v) = polled {
                     return v;
                 }
-                if self.shared.config.block_on_runs_tasks
-                    && crate::sched::helper::run_while_waiting(&self.shared, &park.0)
-                {
-                    // Woken while running tasks: take the token, poll again.
-                    park.0.park(Some(Duration::ZERO));
-                    continue;
+                if self.shared.config.block_on_runs_tasks {
+                    crate::sched::helper::run_while_waiting(&self.shared, &park.0);
                 }
+                // Returns at once if the future was woken meanwhile.
                 park.0.park(None);
             }
         })

@@ -32,18 +32,12 @@ use crate::coop;
 use crate::sync::atomic::Ordering::Relaxed;
 
 /// Runs global-queue tasks on this thread until `park` holds a wake, the
-/// runtime is not saturated (rule 1) or the queue is empty. Returns whether
-/// the thread's own future was woken meanwhile.
-pub(crate) fn run_while_waiting(shared: &Shared, park: &CondvarPark) -> bool {
-    loop {
-        if park.has_token() {
-            return true;
-        }
-        if shared.is_shutdown() || !shared.idle.all_busy() {
-            return false;
-        }
+/// runtime is not saturated (rule 1) or the queue is empty. The caller
+/// parks next, which returns at once if its future was woken meanwhile.
+pub(crate) fn run_while_waiting(shared: &Shared, park: &CondvarPark) {
+    while !park.has_token() && !shared.is_shutdown() && shared.idle.all_busy() {
         let Some(task) = shared.inject.pop() else {
-            return false;
+            return;
         };
         shared.block_on_polls.fetch_add(1, Relaxed);
         let ((), _) = coop::with_budget(|| task.run());

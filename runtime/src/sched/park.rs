@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::sync::atomic::AtomicUsize;
-use crate::sync::atomic::Ordering::SeqCst;
+use crate::sync::atomic::Ordering::{Relaxed, SeqCst};
 use crate::sync::{Condvar, Mutex};
 
 /// Something an idle thread can block on until unparked or timed out.
@@ -44,12 +44,10 @@ impl CondvarPark {
             cvar: Condvar::new(),
         }
     }
-}
 
-impl CondvarPark {
     /// Whether an `unpark` waits to be consumed by the next `park`.
     pub(crate) fn has_token(&self) -> bool {
-        self.state.load(crate::sync::atomic::Ordering::Relaxed) == NOTIFIED
+        self.state.load(Relaxed) == NOTIFIED
     }
 }
 
