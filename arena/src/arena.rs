@@ -102,8 +102,35 @@ fn empty_finger() -> NonNull<u8> {
 }
 
 #[inline(always)]
-pub(crate) const fn round_up(n: usize, to: usize) -> usize {
+const fn round_up(n: usize, to: usize) -> usize {
     (n + to - 1) & !(to - 1)
+}
+
+/// The fast path's arithmetic, shared by [`Arena`] and
+/// [`Cursor`](crate::Cursor): the address `size` bytes (aligned to `align`)
+/// below the finger `t`, if it stays at or above `l` and the request is at
+/// most [`LOW_FLOOR`] bytes; given `LOW_FLOOR <= l <= t` with `t` a
+/// multiple of [`MIN_ALIGN`] (invariant 1), the result is in `[l, t]` and
+/// a multiple of `MIN_ALIGN` and of `align`.
+#[inline(always)]
+pub(crate) fn bump_down_addr(t: usize, l: usize, size: usize, align: usize) -> Option<usize> {
+    // `size <= isize::MAX` (a Layout), so rounding up cannot overflow;
+    // `t` and the rounded size are multiples of MIN_ALIGN, so `new` is.
+    let size = if align <= MIN_ALIGN {
+        round_up(size, MIN_ALIGN)
+    } else {
+        size
+    };
+    // Folds away when `size` is a constant (every `alloc::<T>`).
+    if size > LOW_FLOOR {
+        return None;
+    }
+    // `size <= LOW_FLOOR <= l <= t`: no wrap.
+    let mut new = t - size;
+    if align > MIN_ALIGN {
+        new &= !(align - 1);
+    }
+    (new >= l).then_some(new)
 }
 
 /// Which finger a slow-path request bumps.
@@ -310,28 +337,13 @@ impl Arena {
     #[inline(always)]
     fn bump_down(&self, size: usize, align: usize) -> Option<NonNull<u8>> {
         let top = self.top.get();
-        let t = top.as_ptr().addr();
-        let l = self.low.get().as_ptr().addr();
-        // `size <= isize::MAX` (a Layout), so rounding up cannot overflow;
-        // `top` and the rounded size are multiples of MIN_ALIGN, so `new` is.
-        let size = if align <= MIN_ALIGN {
-            round_up(size, MIN_ALIGN)
-        } else {
-            size
-        };
-        // Folds away when `size` is a constant (every `alloc::<T>`).
-        if size > LOW_FLOOR {
-            return None;
-        }
-        // `size <= LOW_FLOOR <= l <= t` (invariant 1): no wrap.
-        let mut new = t - size;
-        if align > MIN_ALIGN {
-            new &= !(align - 1);
-        }
-        if new < l {
-            return None;
-        }
-        // SAFETY: `l <= new <= t`, and `l >= LOW_FLOOR > 0`.
+        let new = bump_down_addr(
+            top.as_ptr().addr(),
+            self.low.get().as_ptr().addr(),
+            size,
+            align,
+        )?;
+        // SAFETY: `l <= new <= t`, and `l >= LOW_FLOOR > 0` (invariant 1).
         let p = unsafe { NonNull::new_unchecked(top.as_ptr().with_addr(new)) };
         self.top.set(p);
         Some(p)

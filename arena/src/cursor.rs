@@ -56,7 +56,7 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ptr::{self, NonNull};
 
-use crate::arena::{Arena, Dir, LOW_FLOOR, MIN_ALIGN, alloc_failed, assert_no_drop, round_up};
+use crate::arena::{Arena, Dir, alloc_failed, assert_no_drop, bump_down_addr};
 use crate::error::AllocError;
 
 /// A register-resident allocation cursor over an [`Arena`], for hot loops.
@@ -163,26 +163,7 @@ impl<'a> Cursor<'a> {
     /// current chunk has no room or the request is larger.
     #[inline(always)]
     fn bump(&mut self, size: usize, align: usize) -> Option<NonNull<u8>> {
-        let t = self.top.as_ptr().addr();
-        // `size <= isize::MAX` (a Layout), so rounding cannot overflow; `t`
-        // and the rounded size are multiples of MIN_ALIGN, so `new` is too.
-        let size = if align <= MIN_ALIGN {
-            round_up(size, MIN_ALIGN)
-        } else {
-            size
-        };
-        // Folds away when `size` is a constant (every `alloc::<T>`).
-        if size > LOW_FLOOR {
-            return None;
-        }
-        // `size <= LOW_FLOOR <= low <= t` (invariant 2): no wrap.
-        let mut new = t - size;
-        if align > MIN_ALIGN {
-            new &= !(align - 1);
-        }
-        if new < self.low {
-            return None;
-        }
+        let new = bump_down_addr(self.top.as_ptr().addr(), self.low, size, align)?;
         // SAFETY: `low <= new <= t` and `low >= LOW_FLOOR > 0` (invariant
         // 2), so `new` is non-null; `with_addr` keeps the chunk's provenance.
         let p = unsafe { NonNull::new_unchecked(self.top.as_ptr().with_addr(new)) };
