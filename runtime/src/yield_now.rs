@@ -5,7 +5,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Yields once: the task goes to the back of its worker's queue (not to
-/// runnext), so every other queued task runs before it resumes.
+/// runnext), so every other queued task runs before it resumes. When the
+/// runtime's global queue (remote spawns, overflow) holds more tasks than
+/// the worker's own queue, it goes to the back of the global queue
+/// instead, behind them, as Go's `runtime.Gosched` does.
 ///
 /// ```
 /// let rt = goro::Runtime::new().unwrap();

@@ -216,3 +216,34 @@ fn runnext_chain_moves_while_a_global_backlog_drains() {
         "the runnext chain moved {moved} times while {BACKLOG} remote tasks ran"
     );
 }
+
+/// Go's `Gosched`: a task that yields while the global queue holds tasks
+/// goes behind them, so a backlog of remote spawns is not held up by tasks
+/// that keep yielding (`spawn_many_remote_busy1`). With the yield kept on
+/// the worker's own queue, the task resumed before the remote one.
+#[test]
+fn yield_goes_behind_the_global_backlog() {
+    let rt = rt(1);
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let started = Arc::new(AtomicBool::new(false));
+    let go = Arc::new(AtomicBool::new(false));
+    let (l, s, g) = (log.clone(), started.clone(), go.clone());
+    let yielder = rt.spawn(async move {
+        s.store(true, SeqCst);
+        // Holds the only worker until the remote task is queued.
+        while !g.load(SeqCst) {
+            std::hint::spin_loop();
+        }
+        goro::yield_now().await;
+        l.lock().unwrap().push("yielder");
+    });
+    while !started.load(SeqCst) {
+        std::thread::yield_now();
+    }
+    let l = log.clone();
+    let remote = rt.spawn(async move { l.lock().unwrap().push("remote") });
+    go.store(true, SeqCst);
+    rt.block_on(yielder).unwrap();
+    rt.block_on(remote).unwrap();
+    assert_eq!(*log.lock().unwrap(), ["remote", "yielder"]);
+}

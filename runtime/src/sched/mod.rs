@@ -309,13 +309,17 @@ impl Shared {
     }
 
     /// A task woke itself while running, or used its budget: back of the
-    /// local queue, not runnext (a yield).
+    /// local queue, not runnext (a yield). When the global queue holds
+    /// more tasks than this worker's ring, it goes behind them instead, as
+    /// Go's `Gosched` does (`globrunqput`): a few tasks that keep yielding
+    /// would otherwise run a round each between global batches and hold a
+    /// remote backlog behind them (worker.rs, fairness rule 4).
     pub(crate) fn schedule_yield(&self, task: Notified) {
         match context::current_p(self) {
-            Some(i) => self.ps[i]
+            Some(i) if self.inject.len() <= self.ps[i].run_queue.len() => self.ps[i]
                 .run_queue
                 .push_back(task, &ToInject(&self.inject)),
-            None => self.push_remote(task),
+            _ => self.push_remote(task),
         }
     }
 
