@@ -174,6 +174,52 @@ impl Op {
     pub fn connect(socket: RawFd, addr: SocketAddr) -> Op {
         Op(OpKind::Connect(connect::Connect::new(socket, addr)))
     }
+    /// Waits for a connect already under way on `socket` to finish, and
+    /// completes as that connect would: `Ok(0)` once connected, or its
+    /// error. For a socket whose non-blocking `connect(2)` returned
+    /// `EINPROGRESS` elsewhere, or whose [`connect`](Op::connect) op was
+    /// cancelled before the handshake ended (the kernel goes on with it).
+    /// On a socket with no connect under way it fails with `ENOTCONN`.
+    /// io_uring waits with `POLL_ADD`, epoll with the poller's watch; both
+    /// then read `SO_ERROR`.
+    ///
+    /// ```
+    /// use goro_netpoll::{Op, Poller};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// // A connect started outside the poller.
+    /// // SAFETY: plain socket(2) call.
+    /// let fd = unsafe {
+    ///     libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0)
+    /// };
+    /// assert!(fd >= 0);
+    /// let std::net::SocketAddr::V4(v4) = listener.local_addr()? else { unreachable!() };
+    /// let sin = libc::sockaddr_in {
+    ///     sin_family: libc::AF_INET as libc::sa_family_t,
+    ///     sin_port: v4.port().to_be(),
+    ///     sin_addr: libc::in_addr { s_addr: u32::from(*v4.ip()).to_be() },
+    ///     sin_zero: [0; 8],
+    /// };
+    /// // SAFETY: `sin` is a valid sockaddr_in of the length passed.
+    /// unsafe {
+    ///     libc::connect(fd, (&raw const sin).cast(), size_of::<libc::sockaddr_in>() as u32)
+    /// };
+    /// let mut poller = Poller::new()?;
+    /// let id = poller.submit(Op::connect_resume(fd), 7)?;
+    /// let mut done = Vec::new();
+    /// while done.is_empty() {
+    ///     poller.poll(&mut done, None)?;
+    /// }
+    /// assert_eq!(done[0].result.as_ref().unwrap(), &0);
+    /// # let _ = id;
+    /// // SAFETY: `fd` is ours and no longer used.
+    /// unsafe { libc::close(fd) };
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect_resume(socket: RawFd) -> Op {
+        Op(OpKind::Connect(connect::Connect::resume(socket)))
+    }
     /// Receives into the spare capacity of `buf` (`buf.capacity() - buf.len()`
     /// bytes at most). `Ok(0)` is end of stream, so give it a buffer with
     /// spare capacity (with none, the kernel reads nothing and says 0).
@@ -519,7 +565,8 @@ impl OpKind {
             },
             OpKind::Timeout(_) => (timeout::finish(res), Output::None),
             OpKind::Poll(_) => poll::finish(res),
-            OpKind::Connect(_) | OpKind::Close(_) | OpKind::RecvMulti(_) => (res, Output::None),
+            OpKind::Connect(o) => (o.finish(res), Output::None),
+            OpKind::Close(_) | OpKind::RecvMulti(_) => (res, Output::None),
         }
     }
 
