@@ -299,7 +299,45 @@ fn pending_waits_move_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend
     rt.block_on(task).unwrap();
 }
 
+/// A connect still in its handshake when `block_in_place` hands the P
+/// away: the old thread exits while it waits, and the connect completes
+/// where its task runs now (on io_uring the cancel leaves the kernel
+/// connecting, and the restart waits for that same handshake).
+fn pending_connect_moves_off_a_thread_that_gave_its_p_away(backend: goro::IoBackend) {
+    let rt = common::runtime(1, backend);
+    // An accept queue of one, filled: the next SYN is dropped, and retried
+    // about a second later, until the queue has room.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: a bound TCP socket; listen(2) only changes its backlog.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let filler = std::net::TcpStream::connect(addr).unwrap();
+    let task = rt.spawn(async move {
+        let mut connect = Box::pin(goro::net::TcpStream::connect(addr));
+        let pending =
+            std::future::poll_fn(|cx| Poll::Ready(connect.as_mut().poll(cx).is_pending())).await;
+        assert!(pending);
+        let old = give_p_away(|| {}).await;
+        goro::yield_now().await;
+        thread_exits(old, "the thread that gave its P away still runs").await;
+        // Room in the queue (the filler is queued, so this returns at once).
+        drop(listener.accept().unwrap());
+        let stream = goro::time::timeout(Duration::from_secs(20), connect)
+            .await
+            .expect("the connect was stranded")
+            .unwrap();
+        let (mut server, peer) = listener.accept().unwrap();
+        assert_eq!(peer, stream.local_addr().unwrap());
+        server.write_all(b"up").unwrap();
+        let (n, buf) = stream.read(Vec::with_capacity(8)).await;
+        assert_eq!((n.unwrap(), &buf[..]), (2, &b"up"[..]));
+        filler
+    });
+    rt.block_on(task).unwrap();
+}
+
 on_both_backends!(
+    pending_connect_moves_off_a_thread_that_gave_its_p_away,
     read_survives_block_in_place_hand_off,
     multishot_accept_moves_off_a_thread_that_gave_its_p_away,
     multishot_recv_moves_off_a_thread_that_gave_its_p_away,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -77,6 +78,15 @@ impl<'a, T> IoFuture<'a, T> {
     pub(crate) fn accept(fd: &'a SocketFd, map: fn(Shot) -> T) -> Self {
         let op = goro_netpoll::Op::accept(fd.raw());
         Self::restartable(fd, op, |fd, _| goro_netpoll::Op::accept(fd), map)
+    }
+
+    /// A connect (restartable): the handshake may wait for the peer's
+    /// backlog or SYN retries for minutes. A retired ring's cancel leaves
+    /// the kernel connecting, so the restart waits for that connect
+    /// (`Op::connect_resume`) rather than starting another.
+    pub(crate) fn connect(fd: &'a SocketFd, addr: SocketAddr, map: fn(Shot) -> T) -> Self {
+        let op = goro_netpoll::Op::connect(fd.raw(), addr);
+        Self::restartable(fd, op, |fd, _| goro_netpoll::Op::connect_resume(fd), map)
     }
 
     /// A datagram receive into the spare capacity of `buf` (restartable).

@@ -6,7 +6,7 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
-use goro_netpoll::{Interest, Op, Output};
+use goro_netpoll::{Interest, Output};
 
 use super::fd::SocketFd;
 use super::future::IoFuture;
@@ -127,7 +127,7 @@ impl TcpStream {
         let fd = new_socket(domain, libc::SOCK_STREAM)?;
         let stream = TcpStream::from_owned(fd);
         let fd = &stream.core.fd;
-        IoFuture::new(fd, Op::connect(fd.raw(), addr), |(r, _)| r).await?;
+        IoFuture::connect(fd, addr, |(r, _)| r).await?;
         Ok(stream)
     }
 
