@@ -85,7 +85,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
             None => {
                 // Go's findRunnable: poll the ring (or the reactor) without
                 // blocking before stealing; what it wakes runs here next.
-                if shared.io.poll_now() > 0 {
+                // A lone worker has nobody to steal from, and the park that
+                // follows polls anyway: there the early poll only added a
+                // system call to every idle spell (an `epoll_wait` or an
+                // `io_uring_enter` that finds nothing, once per message
+                // under a paced load).
+                if shared.ps.len() > 1 && shared.io.poll_now() > 0 {
                     continue;
                 }
                 search(&shared, index)
@@ -207,6 +212,10 @@ fn search(shared: &Shared, index: usize) -> Option<Notified> {
         p.searching.store(true, Relaxed);
     }
     let n = shared.ps.len();
+    if n == 1 {
+        // No victims: the global queue is the only place to look.
+        return take_global(shared, p).map(|t| found(shared, p, t));
+    }
     for pass in 0..STEAL_TRIES {
         let last_pass = pass == STEAL_TRIES - 1;
         let start = p.next_rand() as usize % n;

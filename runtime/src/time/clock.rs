@@ -208,6 +208,9 @@ impl Timers {
             due.sort_by_key(|q| q.deadline);
         }
         let n = due.len();
+        if n == 0 {
+            return 0;
+        }
         for q in due {
             q.entry.fire();
         }
