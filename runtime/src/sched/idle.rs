@@ -69,6 +69,13 @@ impl Idle {
         searching == 0 && unparked == self.num_workers
     }
 
+    /// Parked workers, from a relaxed look: a heuristic (`worker.rs`), not
+    /// part of the wake-up protocol.
+    pub fn parked_hint(&self) -> usize {
+        let (_, unparked) = Self::counts(self.state.load(Relaxed));
+        self.num_workers.saturating_sub(unparked)
+    }
+
     /// Rule 1: returns the worker to unpark, if one should be.
     pub fn worker_to_notify(&self) -> Option<usize> {
         if !self.should_wake() {

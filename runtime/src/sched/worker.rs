@@ -85,15 +85,18 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
             None => {
                 // Go's findRunnable: poll the ring (or the reactor) without
                 // blocking before stealing; what it wakes runs here next.
-                // A lone worker has nobody to steal from, and the park that
-                // follows polls anyway: there the early poll only added a
-                // system call to every idle spell (an `epoll_wait` or an
-                // `io_uring_enter` that finds nothing, once per message
-                // under a paced load).
-                if shared.ps.len() > 1 && shared.io.poll_now() > 0 {
-                    continue;
+                // With nobody to steal from, the park that follows polls
+                // anyway: there the early poll only added a system call to
+                // every idle spell (an `epoll_wait` or an `io_uring_enter`
+                // that finds nothing, once per message under a paced load).
+                if nobody_to_steal_from(&shared, p) {
+                    take_global(&shared, p).map(|t| found(&shared, p, t))
+                } else {
+                    if shared.io.poll_now() > 0 {
+                        continue;
+                    }
+                    search(&shared, index)
                 }
-                search(&shared, index)
             }
         };
         match task {
@@ -212,10 +215,6 @@ fn search(shared: &Shared, index: usize) -> Option<Notified> {
         p.searching.store(true, Relaxed);
     }
     let n = shared.ps.len();
-    if n == 1 {
-        // No victims: the global queue is the only place to look.
-        return take_global(shared, p).map(|t| found(shared, p, t));
-    }
     for pass in 0..STEAL_TRIES {
         let last_pass = pass == STEAL_TRIES - 1;
         let start = p.next_rand() as usize % n;
@@ -248,6 +247,19 @@ fn search(shared: &Shared, index: usize) -> Option<Notified> {
         }
     }
     None
+}
+
+/// True for a lone worker, and for one that ran dry by itself (it was not
+/// woken to search) while every other worker is parked: a parked worker's
+/// queues are empty, as it parked only after finding nothing (one reaping
+/// its ring inside its park may queue tasks before it counts as unparked,
+/// and runs them itself next). A relaxed look; if it is stale, this worker
+/// parks a little early, and a submitter still wakes it (idle rule 1). A
+/// worker woken to search always searches: whoever woke it saw work to
+/// share.
+fn nobody_to_steal_from(shared: &Shared, p: &P) -> bool {
+    let n = shared.ps.len();
+    n == 1 || (!p.searching.load(Relaxed) && shared.idle.parked_hint() + 1 >= n)
 }
 
 /// Idle rule 3: a searcher found work.
