@@ -168,3 +168,42 @@ fn task_group_aborts_on_drop() {
     });
     assert_eq!(dropped.load(SeqCst), 3);
 }
+
+/// A remote spawn that lands while the only worker (or both) is on its way
+/// to park must still run: the worker re-checks the queues as the last
+/// searcher (idle rule 2). This thread spins on the previous task's mark,
+/// so it sees it within nanoseconds, while the worker is still going idle;
+/// a further spin of varying length before the next spawn sweeps that
+/// spawn across the worker's idle path. A lost wake-up leaves the task in
+/// the global queue with every worker asleep, and the round times out.
+fn remote_spawns_reach_workers_going_idle(workers: usize) {
+    let rt = rt(workers);
+    let done = Arc::new(AtomicUsize::new(usize::MAX));
+    for round in 0..60_000usize {
+        let delay = std::time::Duration::from_nanos((round % 64) as u64 * 50);
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < delay {
+            std::hint::spin_loop();
+        }
+        let d = done.clone();
+        drop(rt.spawn(async move { d.store(round, SeqCst) }));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while done.load(SeqCst) != round {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: the spawned task never ran"
+            );
+            std::hint::spin_loop();
+        }
+    }
+}
+
+#[test]
+fn remote_spawns_reach_a_lone_worker_going_idle() {
+    remote_spawns_reach_workers_going_idle(1);
+}
+
+#[test]
+fn remote_spawns_reach_two_workers_going_idle() {
+    remote_spawns_reach_workers_going_idle(2);
+}

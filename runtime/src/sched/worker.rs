@@ -89,14 +89,11 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
                 // anyway: there the early poll only added a system call to
                 // every idle spell (an `epoll_wait` or an `io_uring_enter`
                 // that finds nothing, once per message under a paced load).
-                if nobody_to_steal_from(&shared, p) {
-                    take_global(&shared, p).map(|t| found(&shared, p, t))
-                } else {
-                    if shared.io.poll_now() > 0 {
-                        continue;
-                    }
-                    search(&shared, index)
+                let steal = !nobody_to_steal_from(&shared, p);
+                if steal && shared.io.poll_now() > 0 {
+                    continue;
                 }
+                search(&shared, index, steal)
             }
         };
         match task {
@@ -206,13 +203,21 @@ fn take_global(shared: &Shared, p: &P) -> Option<Notified> {
 }
 
 /// Go's `stealWork`, bounded by idle rule 4 (at most half the workers).
-fn search(shared: &Shared, index: usize) -> Option<Notified> {
+/// Without `steal`, looks at the global queue only; it still enters the
+/// searching state first, so that if it parks as the last searcher it
+/// re-checks every queue (idle rule 2): a worker that skipped the state
+/// could miss a remote spawn pushed just before it parked, with nobody
+/// woken for it.
+fn search(shared: &Shared, index: usize, steal: bool) -> Option<Notified> {
     let p = &shared.ps[index];
     if !p.searching.load(Relaxed) {
         if !shared.idle.transition_worker_to_searching() {
             return None;
         }
         p.searching.store(true, Relaxed);
+    }
+    if !steal {
+        return take_global(shared, p).map(|t| found(shared, p, t));
     }
     let n = shared.ps.len();
     for pass in 0..STEAL_TRIES {
