@@ -80,3 +80,17 @@ pub unsafe fn send(fd: RawFd, buf: *const u8, len: usize, flags: i32) -> isize {
         ) as isize
     }
 }
+
+/// Reads an `int` socket option (`getsockopt(2)`), such as `SO_TYPE` or
+/// `SO_ERROR` (which it also clears).
+pub(crate) fn int_option(fd: RawFd, level: i32, name: i32) -> std::io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid for the call, and `len` is the
+    // size of `value`.
+    let ret = unsafe { libc::getsockopt(fd, level, name, (&raw mut value).cast(), &mut len) };
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(value)
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use goro_netpoll::{Backend, Op, OpId, Poller};
 
+#[macro_use]
 mod common;
 use common::{poller, raw, tcp_socket, wait_token};
 
@@ -92,19 +93,6 @@ fn resume_reports_a_refused_connect(backend: Backend) {
     drop(listener);
     let e = wait_token(&mut p, 2, &mut stash).result.unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ECONNREFUSED));
-}
-
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod io_uring {
-            use super::*;
-            $( #[test] fn $name() { super::$name(Backend::IoUring) } )*
-        }
-        mod epoll {
-            use super::*;
-            $( #[test] fn $name() { super::$name(Backend::Epoll) } )*
-        }
-    };
 }
 
 both_backends!(

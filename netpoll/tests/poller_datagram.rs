@@ -3,6 +3,7 @@
 //! `poller_suite.rs`: `IORING_OP_SENDMSG`/`RECVMSG` with a name on io_uring,
 //! `sendmsg`/`recvmsg` then readiness on epoll.
 
+#[macro_use]
 mod common;
 
 use std::net::{SocketAddr, UdpSocket};
@@ -264,19 +265,6 @@ fn send_to_wrong_family(backend: Backend) {
     let c = wait_token(&mut p, 1, &mut stash);
     assert!(c.result.is_err(), "a v4 socket sent to a v6 address");
     assert_eq!(c.output.into_buf().unwrap(), b"nope");
-}
-
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod io_uring {
-            use super::*;
-            $( #[test] fn $name() { super::$name(Backend::IoUring) } )*
-        }
-        mod epoll {
-            use super::*;
-            $( #[test] fn $name() { super::$name(Backend::Epoll) } )*
-        }
-    };
 }
 
 both_backends!(

@@ -108,22 +108,7 @@ impl Connect {
 
 /// Reads and clears the socket's pending error (`SO_ERROR`).
 fn take_socket_error(fd: RawFd) -> io::Result<libc::c_int> {
-    let mut error: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `error` and `len` are valid for the call.
-    let ret = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&raw mut error).cast(),
-            &mut len,
-        )
-    };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(error)
+    crate::socket::int_option(fd, libc::SOL_SOCKET, libc::SO_ERROR)
 }
 
 /// Whether `fd` is writable (or in error) right now.

@@ -102,19 +102,10 @@ enum Driven {
 /// Whether `fd` is a stream socket (one `getsockopt`, at registration;
 /// the runtime reactor's registration uses it too).
 pub(crate) fn is_stream_socket(fd: RawFd) -> bool {
-    let mut ty: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `ty` and `len` are valid for the call and sized for SO_TYPE.
-    let ret = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut ty as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    ret == 0 && ty == libc::SOCK_STREAM
+    matches!(
+        crate::socket::int_option(fd, libc::SOL_SOCKET, libc::SO_TYPE),
+        Ok(libc::SOCK_STREAM)
+    )
 }
 
 /// The epoll driver.

@@ -110,3 +110,20 @@ pub fn raise_fd_limit() -> u64 {
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
+
+/// Instantiates every `fn(Backend)` test named, once for io_uring and once
+/// for epoll (`mod io_uring` and `mod epoll`). Test files that use it
+/// declare `#[macro_use] mod common;`.
+#[allow(unused_macros)]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod io_uring {
+            use super::*;
+            $( #[test] fn $name() { super::$name(Backend::IoUring) } )*
+        }
+        mod epoll {
+            use super::*;
+            $( #[test] fn $name() { super::$name(Backend::Epoll) } )*
+        }
+    };
+}
