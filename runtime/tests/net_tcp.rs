@@ -374,7 +374,50 @@ fn vectored_write_and_readiness_style(backend: IoBackend) {
     });
 }
 
+/// `connect` by name and by string: every resolved address is tried in
+/// turn ("localhost" may give `::1` first, where nothing listens), a name
+/// is looked up inside a task that runs on a worker, and a refused or
+/// empty target is an error.
+fn connect_by_name_and_string(backend: IoBackend) {
+    let rt = runtime(1, backend);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = rt.spawn(async move {
+        let targets = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+        for target in &targets {
+            let client = TcpStream::connect(target).await.unwrap();
+            let (server, peer) = listener.accept().await.unwrap();
+            assert_eq!(peer, client.local_addr().unwrap(), "{target}");
+            let (r, _) = client.write_all(b"hi".to_vec()).await;
+            r.unwrap();
+            let (n, b) = server.read(Vec::with_capacity(4)).await;
+            assert_eq!(&b[..n.unwrap()], b"hi", "{target}");
+        }
+        let client = TcpStream::connect(("localhost", port)).await.unwrap();
+        drop(listener.accept().await.unwrap());
+        drop(client);
+        drop(listener);
+        let refused = TcpStream::connect(("127.0.0.1", port)).await.unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        // The first address refuses (nothing listens there any more): the
+        // second is tried and connects.
+        let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let refusing = gone.local_addr().unwrap();
+        drop(gone);
+        let second = TcpListener::bind("127.0.0.1:0").unwrap();
+        let good = second.local_addr().unwrap();
+        let client = TcpStream::connect(&[refusing, good][..]).await.unwrap();
+        let (_server, peer) = second.accept().await.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        let none: &[SocketAddr] = &[];
+        let empty = TcpStream::connect(none).await.unwrap_err();
+        assert_eq!(empty.kind(), std::io::ErrorKind::InvalidInput);
+    });
+    rt.block_on(task).unwrap();
+}
+
 on_both_backends!(
+    connect_by_name_and_string,
     echo_1_connection,
     echo_100_connections,
     echo_1000_connections,

@@ -47,6 +47,7 @@ mod future;
 #[cfg(feature = "futures-io")]
 mod futures_io;
 mod multi;
+mod resolve;
 mod split;
 mod stream;
 mod tcp;
@@ -56,6 +57,7 @@ mod unix_datagram;
 
 pub use future::IoFuture;
 pub use multi::{Incoming, RecvStream};
+pub use resolve::ToConnectAddrs;
 pub use split::{OwnedReadHalf, OwnedWriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -11,6 +11,7 @@ use goro_netpoll::{Interest, Output};
 use super::fd::SocketFd;
 use super::future::IoFuture;
 use super::multi::{Incoming, RecvStream};
+use super::resolve::ToConnectAddrs;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::{StreamCore, cvt};
 use crate::io::op::{Exclusive, OpFuture, Shot};
@@ -118,8 +119,24 @@ impl TcpStream {
         }
     }
 
-    /// Connects to `addr`.
-    pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    /// Connects to `addr`: a [`SocketAddr`], or a `"host:port"` string or
+    /// `(host, port)` pair, whose name is looked up without stalling the
+    /// worker ([`ToConnectAddrs`]). Each address is tried in turn; if none
+    /// connects, the last one's error is returned.
+    pub async fn connect(addr: impl ToConnectAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in addr.connect_addrs()? {
+            match TcpStream::connect_one(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to")
+        }))
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
         let domain = match addr {
             SocketAddr::V4(_) => libc::AF_INET,
             SocketAddr::V6(_) => libc::AF_INET6,
