@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 
 /// Addresses to connect to: a [`SocketAddr`] (or its V4/V6 forms), an
 /// `(IpAddr, u16)` pair, a slice of addresses, or a `"host:port"` string
-/// or `(host, port)` pair. Literal addresses ("127.0.0.1:80", "[::1]:80")
+/// or `(host, port)` pair. Literal addresses (`"127.0.0.1:80"`, `"[::1]:80"`)
 /// are parsed without a system call; a host name is looked up with the
 /// system resolver (`getaddrinfo`, which blocks) inside
 /// [`block_in_place`](crate::block_in_place), so the worker's queued
