@@ -68,9 +68,9 @@ impl Connect {
         }
         // A socket still connecting is not writable, and its `SO_ERROR` is
         // 0 all the same: look first.
-        match writable_now(self.fd) {
-            Ok(true) => {}
-            Ok(false) => return Attempt::Again(Side::Write),
+        match super::poll::ready_now(self.fd, libc::POLLOUT as u32) {
+            Ok(0) => return Attempt::Again(Side::Write),
+            Ok(_) => {}
             Err(e) => return Attempt::Done(Err(e)),
         }
         match take_socket_error(self.fd) {
@@ -109,24 +109,4 @@ impl Connect {
 /// Reads and clears the socket's pending error (`SO_ERROR`).
 fn take_socket_error(fd: RawFd) -> io::Result<libc::c_int> {
     crate::socket::int_option(fd, libc::SOL_SOCKET, libc::SO_ERROR)
-}
-
-/// Whether `fd` is writable (or in error) right now.
-fn writable_now(fd: RawFd) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    loop {
-        // SAFETY: one valid pollfd, zero timeout.
-        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-        if n >= 0 {
-            return Ok(n > 0);
-        }
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(err);
-        }
-    }
 }

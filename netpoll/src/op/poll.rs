@@ -34,17 +34,11 @@ impl PollOp {
     /// epoll form, at submit: is the descriptor ready right now? (An fd that
     /// is already registered gets no new edge for old readiness.)
     pub(crate) fn attempt(&mut self) -> Attempt {
-        let mut pfd = libc::pollfd {
-            fd: self.fd,
-            events: self.interest.bits() as i16,
-            revents: 0,
+        let bits = match ready_now(self.fd, self.interest.bits()) {
+            Ok(bits) => bits,
+            Err(e) => return Attempt::Done(Err(e)),
         };
-        // SAFETY: one valid pollfd, zero timeout.
-        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-        if n < 0 {
-            return Attempt::Done(Err(io::Error::last_os_error()));
-        }
-        if n == 0 {
+        if bits == 0 {
             // The poller's driver files watchers apart and ignores the side;
             // a reactor caller waits on it, so a write-only poll says Write.
             let read = (libc::POLLIN | libc::POLLRDHUP) as u32;
@@ -55,7 +49,6 @@ impl PollOp {
             };
             return Attempt::Again(side);
         }
-        let bits = pfd.revents as u16 as u32;
         if self.multi {
             Attempt::Shot(Ok(bits as usize), Output::Ready(Readiness(bits)))
         } else {
@@ -67,6 +60,27 @@ impl PollOp {
     pub(crate) fn wants(&self, events: u32) -> bool {
         let err = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
         events & (self.interest.bits() | err) != 0
+    }
+}
+
+/// The `events` (poll bits) `fd` has right now, errors and hang-ups
+/// included; 0 if none (one `poll(2)` with a zero timeout).
+pub(crate) fn ready_now(fd: RawFd, events: u32) -> io::Result<u32> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: events as i16,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd, zero timeout.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n >= 0 {
+            return Ok(pfd.revents as u16 as u32);
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
     }
 }
 
