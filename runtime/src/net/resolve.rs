@@ -36,81 +36,65 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// Looks `host` up (port `port`), off the worker's P.
-fn lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    crate::block_in_place(|| {
-        std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(Iterator::collect)
-    })
-}
-
-/// `"host:port"`: a literal address needs no lookup.
+/// `"host:port"`: a literal address needs no lookup; anything else goes
+/// to std's parser and resolver (which also rejects a missing or bad
+/// port), off the worker's P.
 fn parse_or_lookup(s: &str) -> io::Result<Vec<SocketAddr>> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Ok(vec![addr]);
     }
-    let (host, port) = s
-        .rsplit_once(':')
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid socket address"))?;
-    let port = port
-        .parse::<u16>()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "invalid port value"))?;
-    host_port(host, port)
+    crate::block_in_place(|| std::net::ToSocketAddrs::to_socket_addrs(s).map(Iterator::collect))
 }
 
 /// `(host, port)`: a literal IP needs no lookup.
 fn host_port(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     match host.parse::<IpAddr>() {
         Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
-        Err(_) => lookup(host, port),
+        Err(_) => crate::block_in_place(|| {
+            std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(Iterator::collect)
+        }),
     }
 }
 
-macro_rules! literal {
-    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+/// Types std already converts into one `SocketAddr`.
+macro_rules! one_addr {
+    ($($t:ty),* $(,)?) => {$(
         impl sealed::Sealed for $t {}
         impl ToConnectAddrs for $t {
             fn connect_addrs(self) -> io::Result<Vec<SocketAddr>> {
-                let $v = self;
-                Ok(vec![$e])
+                Ok(vec![SocketAddr::from(self)])
             }
         }
     )*};
 }
 
-literal! {
-    SocketAddr => |a| a,
-    SocketAddrV4 => |a| SocketAddr::V4(a),
-    SocketAddrV6 => |a| SocketAddr::V6(a),
-    (IpAddr, u16) => |p| SocketAddr::new(p.0, p.1),
-    (Ipv4Addr, u16) => |p| SocketAddr::new(IpAddr::V4(p.0), p.1),
-    (Ipv6Addr, u16) => |p| SocketAddr::new(IpAddr::V6(p.0), p.1),
+one_addr!(
+    SocketAddr,
+    SocketAddrV4,
+    SocketAddrV6,
+    (IpAddr, u16),
+    (Ipv4Addr, u16),
+    (Ipv6Addr, u16),
+);
+
+/// `"host:port"` strings.
+macro_rules! host_and_port {
+    ($($t:ty),* $(,)?) => {$(
+        impl sealed::Sealed for $t {}
+        impl ToConnectAddrs for $t {
+            fn connect_addrs(self) -> io::Result<Vec<SocketAddr>> {
+                parse_or_lookup(&self)
+            }
+        }
+    )*};
 }
+
+host_and_port!(&str, String, &String);
 
 impl sealed::Sealed for &[SocketAddr] {}
 impl ToConnectAddrs for &[SocketAddr] {
     fn connect_addrs(self) -> io::Result<Vec<SocketAddr>> {
         Ok(self.to_vec())
-    }
-}
-
-impl sealed::Sealed for &str {}
-impl ToConnectAddrs for &str {
-    fn connect_addrs(self) -> io::Result<Vec<SocketAddr>> {
-        parse_or_lookup(self)
-    }
-}
-
-impl sealed::Sealed for String {}
-impl ToConnectAddrs for String {
-    fn connect_addrs(self) -> io::Result<Vec<SocketAddr>> {
-        parse_or_lookup(&self)
-    }
-}
-
-impl sealed::Sealed for &String {}
-impl ToConnectAddrs for &String {
-    fn connect_addrs(self) -> io::Result<Vec<SocketAddr>> {
-        parse_or_lookup(self)
     }
 }
 
