@@ -61,19 +61,21 @@ impl Idle {
         searching == 0 && unparked < self.num_workers
     }
 
-    /// Whether every worker is awake and none is searching: the runtime is
-    /// saturated (Go: no idle P, no spinning M). A relaxed look for a
-    /// heuristic (`helper.rs`), not part of the wake-up protocol.
-    pub fn all_busy(&self) -> bool {
-        let (searching, unparked) = Self::counts(self.state.load(Relaxed));
-        searching == 0 && unparked == self.num_workers
+    /// (searching, unparked) from a relaxed load: for heuristics
+    /// (`helper.rs`, `worker.rs`), never for the wake-up protocol.
+    fn hint(&self) -> (usize, usize) {
+        Self::counts(self.state.load(Relaxed))
     }
 
-    /// Parked workers, from a relaxed look: a heuristic (`worker.rs`), not
-    /// part of the wake-up protocol.
+    /// Whether every worker is awake and none is searching: the runtime is
+    /// saturated (Go: no idle P, no spinning M). A relaxed look.
+    pub fn all_busy(&self) -> bool {
+        self.hint() == (0, self.num_workers)
+    }
+
+    /// Parked workers, from a relaxed look.
     pub fn parked_hint(&self) -> usize {
-        let (_, unparked) = Self::counts(self.state.load(Relaxed));
-        self.num_workers.saturating_sub(unparked)
+        self.num_workers.saturating_sub(self.hint().1)
     }
 
     /// Rule 1: returns the worker to unpark, if one should be.
