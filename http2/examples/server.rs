@@ -152,6 +152,13 @@ fn render(c: &Counters) -> String {
     );
     family(
         &mut out,
+        "goro_sysmon_rests_total",
+        "counter",
+        "Times sysmon rested until woken because every worker was idle.",
+        &one(m.sysmon_rests),
+    );
+    family(
+        &mut out,
         "goro_block_on_polls_total",
         "counter",
         "Task polls run by block_on threads while the workers were saturated.",

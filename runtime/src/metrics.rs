@@ -41,6 +41,10 @@ pub struct RuntimeMetrics {
     pub idle_blocking_threads: usize,
     /// Polls that sysmon saw running for more than 10 ms.
     pub stuck_polls: u64,
+    /// Times sysmon rested until woken because every worker was parked and
+    /// none had woken for a whole look (an idle runtime's monitor costs no
+    /// CPU).
+    pub sysmon_rests: u64,
     /// Task polls run by threads in `block_on` while their own future
     /// waited and every worker was busy
     /// ([`Builder::block_on_runs_tasks`](crate::Builder::block_on_runs_tasks)).
@@ -88,6 +92,7 @@ pub(crate) fn snapshot(shared: &Shared) -> RuntimeMetrics {
         blocking_threads,
         idle_blocking_threads,
         stuck_polls: shared.stuck_polls.load(Relaxed),
+        sysmon_rests: shared.sysmon_rests.load(Relaxed),
         block_on_polls: shared.block_on_polls.load(Relaxed),
         io_backend: shared.io.info(),
     }

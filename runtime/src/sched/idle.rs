@@ -21,10 +21,18 @@
 //!    tokio: half of all workers).
 //! 5. Waking a sleeper marks it unparked *and searching* before it runs,
 //!    so concurrent submitters do not wake a second worker for one task.
+//! 6. The monitor (sysmon) rests until woken only when, under the sleepers
+//!    lock, every worker is parked and none has woken since its previous
+//!    look; it marks itself resting under that lock. A worker coming out of
+//!    a park takes the same lock first (rule 2's `transition_worker_from_parked`),
+//!    so its look at the resting mark afterwards sees the mark if the
+//!    monitor decided before it, and the monitor sees the worker awake if
+//!    it decided after. The worker that sees the mark clears it under the
+//!    lock and wakes the monitor (Go's `sysmonwait` and `sysmonnote`).
 
 use crate::sync::Mutex;
-use crate::sync::atomic::AtomicUsize;
 use crate::sync::atomic::Ordering::{Relaxed, SeqCst};
+use crate::sync::atomic::{AtomicBool, AtomicUsize};
 
 const UNPARK_SHIFT: usize = 16;
 const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
@@ -33,7 +41,17 @@ const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
 pub struct Idle {
     state: AtomicUsize,
     num_workers: usize,
-    sleepers: Mutex<Vec<usize>>,
+    sleepers: Mutex<Sleepers>,
+    /// Rule 6: the monitor rests. Written under `sleepers`' lock; read
+    /// without it only after taking that lock once.
+    monitor_resting: AtomicBool,
+}
+
+struct Sleepers {
+    /// The parked workers.
+    workers: Vec<usize>,
+    /// Wake-ups so far (rule 6's "none has woken since").
+    wakeups: u64,
 }
 
 impl Idle {
@@ -43,7 +61,11 @@ impl Idle {
         Idle {
             state: AtomicUsize::new(num_workers << UNPARK_SHIFT),
             num_workers,
-            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            sleepers: Mutex::new(Sleepers {
+                workers: Vec::with_capacity(num_workers),
+                wakeups: 0,
+            }),
+            monitor_resting: AtomicBool::new(false),
         }
     }
 
@@ -87,7 +109,7 @@ impl Idle {
         if !self.should_wake() {
             return None;
         }
-        let worker = sleepers.pop()?;
+        let worker = sleepers.workers.pop()?;
         // Rule 5: one searching, one more unparked.
         self.state.fetch_add(1 | (1 << UNPARK_SHIFT), SeqCst);
         Some(worker)
@@ -116,7 +138,7 @@ impl Idle {
         let mut sleepers = self.sleepers.lock();
         let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
-        sleepers.push(worker);
+        sleepers.workers.push(worker);
         is_searching && prev & SEARCH_MASK == 1
     }
 
@@ -126,14 +148,53 @@ impl Idle {
     /// is therefore searching.
     pub fn transition_worker_from_parked(&self, worker: usize) -> bool {
         let mut sleepers = self.sleepers.lock();
-        match sleepers.iter().position(|&w| w == worker) {
+        sleepers.wakeups += 1;
+        match sleepers.workers.iter().position(|&w| w == worker) {
             Some(i) => {
-                sleepers.swap_remove(i);
+                sleepers.workers.swap_remove(i);
                 self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
                 false
             }
             None => true,
         }
+    }
+
+    /// Rule 6, the monitor's side: true (and marked resting) if every
+    /// worker is parked and none has woken since the wake-up count in
+    /// `seen`, which is brought up to date either way.
+    pub fn monitor_may_rest(&self, seen: &mut u64) -> bool {
+        let sleepers = self.sleepers.lock();
+        let (_, unparked) = self.snapshot();
+        let quiet = unparked == 0 && sleepers.wakeups == *seen;
+        *seen = sleepers.wakeups;
+        if quiet {
+            self.monitor_resting.store(true, Relaxed);
+        }
+        quiet
+    }
+
+    /// Rule 6: whether the monitor is still marked resting (the monitor
+    /// asks this under its own lock before each wait; the worker that
+    /// clears the mark takes that lock to notify it).
+    pub fn monitor_resting(&self) -> bool {
+        self.monitor_resting.load(Relaxed)
+    }
+
+    /// Rule 6, the monitor's side: it woke (notified or timed out).
+    pub fn monitor_woke(&self) {
+        let _sleepers = self.sleepers.lock();
+        self.monitor_resting.store(false, Relaxed);
+    }
+
+    /// Rule 6, a worker's side, called after `transition_worker_from_parked`:
+    /// true if the monitor was resting, in which case the mark is cleared
+    /// and the caller must wake it. One relaxed load when it is not.
+    pub fn take_monitor_wake(&self) -> bool {
+        if !self.monitor_resting.load(Relaxed) {
+            return false;
+        }
+        let _sleepers = self.sleepers.lock();
+        self.monitor_resting.swap(false, Relaxed)
     }
 
     /// Number of workers.

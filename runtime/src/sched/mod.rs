@@ -162,6 +162,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     next_id: AtomicU64,
     pub(crate) stuck_polls: AtomicU64,
+    /// Times sysmon rested until woken (idle rule 6).
+    pub(crate) sysmon_rests: AtomicU64,
     /// Task polls run by `block_on` threads (`helper.rs`).
     pub(crate) block_on_polls: AtomicU64,
     /// Threads running a P loop, the blocking pool or sysmon.
@@ -202,6 +204,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
             stuck_polls: AtomicU64::new(0),
+            sysmon_rests: AtomicU64::new(0),
             block_on_polls: AtomicU64::new(0),
             threads: Mutex::new(0),
             threads_cvar: Condvar::new(),
@@ -399,6 +402,14 @@ impl Shared {
                 self.cancel_everything();
             }
         }
+    }
+
+    /// Wakes sysmon from its rest (idle rule 6). The coarse clock stood
+    /// still while it rested: refresh it before this worker stamps spawns.
+    pub(crate) fn wake_sysmon(&self) {
+        self.timers.refresh_coarse();
+        let _monitor = self.sysmon_lock.lock();
+        self.sysmon_cvar.notify_all();
     }
 
     /// Step 1 of shutdown: stop the workers, the pool and sysmon.

@@ -310,4 +310,9 @@ fn park(shared: &Shared, index: usize) {
     if shared.idle.transition_worker_from_parked(index) {
         p.searching.store(true, Relaxed);
     }
+    if shared.idle.take_monitor_wake() {
+        // Idle rule 6: the runtime was idle and sysmon rests; it watches
+        // again from now on.
+        shared.wake_sysmon();
+    }
 }
