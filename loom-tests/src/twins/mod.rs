@@ -6,6 +6,7 @@
 
 pub mod arena_pool;
 pub mod idle;
+pub mod idle_rest;
 pub mod inject;
 pub mod mpsc;
 pub mod netpoll_park;
