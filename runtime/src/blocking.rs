@@ -93,7 +93,10 @@ impl Pool {
         drop(s);
         shared.thread_started();
         let sh = shared.clone();
-        match crate::sync::spawn_named(name, move || pool_thread(sh)) {
+        match crate::sync::spawn_named(name, move || {
+            let hooks = sh.clone();
+            hooks.with_thread_hooks(|| pool_thread(sh));
+        }) {
             Ok(h) => shared.keep_join_handle(h),
             Err(_) => {
                 // Out of threads: the job stays queued for a live thread.

@@ -36,6 +36,25 @@ pub(crate) struct Config {
     pub(crate) unhandled_panic: UnhandledPanic,
     pub(crate) io_backend: goro_netpoll::Backend,
     pub(crate) block_on_runs_tasks: bool,
+    pub(crate) on_thread_start: Option<ThreadHook>,
+    pub(crate) on_thread_stop: Option<ThreadHook>,
+}
+
+/// A user callback run on the runtime's own threads
+/// ([`Builder::on_thread_start`], [`Builder::on_thread_stop`]).
+#[derive(Clone)]
+pub(crate) struct ThreadHook(StdArc<dyn Fn() + Send + Sync>);
+
+impl ThreadHook {
+    pub(crate) fn call(&self) {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for ThreadHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ThreadHook")
+    }
 }
 
 /// Configures and builds a [`Runtime`].
@@ -73,6 +92,8 @@ impl Builder {
                 unhandled_panic: UnhandledPanic::Ignore,
                 io_backend: goro_netpoll::Backend::Auto,
                 block_on_runs_tasks: false,
+                on_thread_start: None,
+                on_thread_stop: None,
             },
         }
     }
@@ -146,6 +167,69 @@ impl Builder {
         self
     }
 
+    /// Runs `f` on every thread the runtime starts to run tasks or
+    /// blocking work (the first worker threads, blocking-pool threads, and
+    /// so the threads a `block_in_place` hand-off gives a P to), before
+    /// the thread does any work. Tasks and `spawn_blocking` closures can
+    /// therefore rely on what it sets up: thread-local state, a tracing
+    /// dispatcher, CPU affinity. The thread's name tells its role
+    /// (`<name>-worker-<i>`, `<name>-blocking-<i>`); with GMP hand-offs a
+    /// P can move to a blocking-pool thread, so a name is not a P. The
+    /// monitor thread and the I/O thread run no user code and do not call
+    /// it. `f` must not panic.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    ///
+    /// thread_local!(static ON_RUNTIME: Cell<bool> = const { Cell::new(false) });
+    ///
+    /// let rt = goro::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(|| ON_RUNTIME.with(|c| c.set(true)))
+    ///     .build()
+    ///     .unwrap();
+    /// let seen = rt.block_on(async { goro::spawn(async { ON_RUNTIME.with(Cell::get) }).await });
+    /// assert!(seen.unwrap());
+    /// ```
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.config.on_thread_start = Some(ThreadHook(StdArc::new(f)));
+        self
+    }
+
+    /// Runs `f` on each thread [`on_thread_start`](Builder::on_thread_start)
+    /// ran on, after its last piece of work, just before it exits (an idle
+    /// blocking-pool thread after its keep-alive, every thread at
+    /// shutdown; dropping the [`Runtime`] waits for them). `f` must not
+    /// panic.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    ///
+    /// let (started, stopped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// let (s, e) = (started.clone(), stopped.clone());
+    /// let rt = goro::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || { s.fetch_add(1, SeqCst); })
+    ///     .on_thread_stop(move || { e.fetch_add(1, SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.handle().spawn_blocking(|| ())).unwrap();
+    /// drop(rt);
+    /// assert!(started.load(SeqCst) >= 3); // two workers, one blocking thread
+    /// assert_eq!(started.load(SeqCst), stopped.load(SeqCst));
+    /// ```
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.config.on_thread_stop = Some(ThreadHook(StdArc::new(f)));
+        self
+    }
+
     /// Starts the workers and the monitor thread.
     pub fn build(&mut self) -> io::Result<Runtime> {
         crate::io::driver::check_backend(self.config.io_backend)?;
@@ -162,7 +246,7 @@ impl Builder {
             let name = format!("{}-worker-{i}", shared.config.thread_name);
             match crate::sync::spawn_named(name, move || {
                 let exit = sh.clone();
-                sched::worker::run(sh, i);
+                exit.with_thread_hooks(|| sched::worker::run(sh, i));
                 exit.thread_exited();
             }) {
                 Ok(h) => shared.keep_join_handle(h),

@@ -404,6 +404,18 @@ impl Shared {
         }
     }
 
+    /// Runs a runtime thread's `body` between the user's start and stop
+    /// hooks (`Builder::on_thread_start`/`on_thread_stop`).
+    pub(crate) fn with_thread_hooks(&self, body: impl FnOnce()) {
+        if let Some(hook) = &self.config.on_thread_start {
+            hook.call();
+        }
+        body();
+        if let Some(hook) = &self.config.on_thread_stop {
+            hook.call();
+        }
+    }
+
     /// Wakes sysmon from its rest (idle rule 6). The coarse clock stood
     /// still while it rested: refresh it before this worker stamps spawns.
     pub(crate) fn wake_sysmon(&self) {
