@@ -141,9 +141,30 @@ impl Reactor {
         })
     }
 
-    /// Registers `fd` (non-blocking) for both directions (rule 1).
+    /// Registers `fd` (non-blocking) for both directions (rule 1). Reads
+    /// the socket's type (`getsockopt(SO_TYPE)`); a caller that knows it
+    /// saves that call with [`register_socket`](Self::register_socket).
     pub fn register(&self, fd: RawFd) -> io::Result<Registration> {
-        let stream = crate::sys::epoll::is_stream_socket(fd);
+        self.register_socket(fd, crate::sys::epoll::is_stream_socket(fd))
+    }
+
+    /// [`register`](Self::register) for a descriptor whose kind the caller
+    /// knows: `stream` is true for a stream socket (TCP, Unix stream),
+    /// whose short reads clear its read side, false for anything else.
+    ///
+    /// ```
+    /// use goro_netpoll::Reactor;
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (_a, b) = std::os::unix::net::UnixStream::pair()?;
+    /// b.set_nonblocking(true)?;
+    /// let reg = reactor.register_socket(b.as_raw_fd(), true)?;
+    /// assert!(reg.is_stream());
+    /// reactor.deregister(&reg);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn register_socket(&self, fd: RawFd, stream: bool) -> io::Result<Registration> {
         let mut slab = self.slab.lock();
         let index = match slab.free.pop() {
             Some(i) => i,
