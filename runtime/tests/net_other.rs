@@ -292,7 +292,44 @@ fn multishot_recv_over_buffer_ring(backend: IoBackend) {
     });
 }
 
+/// Datagrams queued before the receiver looks, each read short of its
+/// buffer: every one arrives, through `recv` and `recv_from`. A short read
+/// must not mark a datagram socket drained the way it marks a stream (on
+/// epoll the socket's kind comes from its type, `SocketFd::datagram`).
+/// The Unix datagram twin in net_unix_datagram.rs fails when a datagram
+/// socket is registered as a stream; UDP's receives try the call before
+/// any wait, so a wrong kind does not show here.
+fn queued_datagrams_each_arrive(backend: IoBackend) {
+    let rt = runtime(1, backend);
+    rt.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        a.connect(b.local_addr().unwrap()).unwrap();
+        b.connect(a.local_addr().unwrap()).unwrap();
+        for word in ["one", "two", "three", "four"] {
+            let (n, _) = a.send(word.as_bytes().to_vec()).await;
+            assert_eq!(n.unwrap(), word.len());
+        }
+        let within = std::time::Duration::from_secs(10);
+        for word in ["one", "two"] {
+            let read = goro::time::timeout(within, b.recv(Vec::with_capacity(64)));
+            let (n, buf) = read.await.expect("a queued datagram was never read");
+            assert_eq!(&buf[..n.unwrap()], word.as_bytes());
+        }
+        let mut buf = [0u8; 64];
+        for word in ["three", "four"] {
+            let read = goro::time::timeout(within, b.recv_from(&mut buf));
+            let (n, _) = read
+                .await
+                .expect("a queued datagram was never read")
+                .unwrap();
+            assert_eq!(&buf[..n], word.as_bytes());
+        }
+    });
+}
+
 on_both_backends!(
+    queued_datagrams_each_arrive,
     unix_pair_echo_and_half_close,
     unix_connect_to_listener_path,
     udp_send_to_recv_from_and_connected,

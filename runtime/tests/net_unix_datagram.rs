@@ -169,7 +169,26 @@ fn larger_datagram_is_truncated(backend: IoBackend) {
     std::fs::remove_file(&path).unwrap();
 }
 
+/// As net_other's `queued_datagrams_each_arrive`, on a Unix datagram pair.
+fn queued_datagrams_each_arrive(backend: IoBackend) {
+    let rt = runtime(1, backend);
+    rt.block_on(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        for word in ["one", "two", "three"] {
+            let (n, _) = a.send(word.as_bytes().to_vec()).await;
+            assert_eq!(n.unwrap(), word.len());
+        }
+        for word in ["one", "two", "three"] {
+            let read = b.recv(Vec::with_capacity(64));
+            let read = goro::time::timeout(std::time::Duration::from_secs(10), read);
+            let (n, buf) = read.await.expect("a queued datagram was never read");
+            assert_eq!(&buf[..n.unwrap()], word.as_bytes());
+        }
+    });
+}
+
 on_both_backends!(
+    queued_datagrams_each_arrive,
     pair_round_trip,
     bound_send_to_recv_from_with_peer_path,
     larger_datagram_is_truncated,

@@ -21,6 +21,10 @@ use crate::sync::{Arc, Mutex, OnceLock};
 /// A non-blocking socket known to the I/O driver.
 pub(crate) struct SocketFd {
     raw: RawFd,
+    /// A stream socket (TCP, Unix stream, their listeners), known from the
+    /// type that built it: the reactor needs it (a short read clears only a
+    /// stream's read side) and need not ask the kernel.
+    stream: bool,
     reg: OnceLock<(Arc<Netpoll>, Registration)>,
     init: Mutex<()>,
     /// Closed after `drop` deregistered it (fields drop after `Drop::drop`).
@@ -28,10 +32,20 @@ pub(crate) struct SocketFd {
 }
 
 impl SocketFd {
-    /// Takes `fd`, which must be non-blocking.
-    pub(crate) fn new(fd: OwnedFd) -> SocketFd {
+    /// Takes `fd`, a non-blocking stream socket or stream listener.
+    pub(crate) fn stream(fd: OwnedFd) -> SocketFd {
+        Self::new(fd, true)
+    }
+
+    /// Takes `fd`, a non-blocking datagram socket.
+    pub(crate) fn datagram(fd: OwnedFd) -> SocketFd {
+        Self::new(fd, false)
+    }
+
+    fn new(fd: OwnedFd, stream: bool) -> SocketFd {
         SocketFd {
             raw: fd.as_raw_fd(),
+            stream,
             reg: OnceLock::new(),
             init: Mutex::new(()),
             _fd: fd,
@@ -66,7 +80,7 @@ impl SocketFd {
         if let Some((_, reg)) = self.reg.get() {
             return Some(Ok(reg));
         }
-        let reg = match np.reactor().register(self.raw) {
+        let reg = match np.reactor().register_socket(self.raw, self.stream) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };

@@ -55,7 +55,7 @@ impl TcpListener {
         // listen only raises the backlog.
         cvt(unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) })?;
         Ok(TcpListener {
-            fd: SocketFd::new(OwnedFd::from(listener)),
+            fd: SocketFd::stream(OwnedFd::from(listener)),
         })
     }
 
@@ -112,7 +112,7 @@ impl TcpStream {
     pub(crate) fn from_owned(fd: OwnedFd) -> TcpStream {
         TcpStream {
             core: Arc::new(StreamCore {
-                fd: SocketFd::new(fd),
+                fd: SocketFd::stream(fd),
             }),
             rd: Exclusive::default(),
             wr: Exclusive::default(),

@@ -46,7 +46,7 @@ impl UdpSocket {
         let s = std::net::UdpSocket::bind(addr)?;
         s.set_nonblocking(true)?;
         Ok(UdpSocket {
-            fd: SocketFd::new(OwnedFd::from(s)),
+            fd: SocketFd::datagram(OwnedFd::from(s)),
         })
     }
 

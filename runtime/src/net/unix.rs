@@ -49,7 +49,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
-            fd: SocketFd::new(OwnedFd::from(listener)),
+            fd: SocketFd::stream(OwnedFd::from(listener)),
         })
     }
 
@@ -99,7 +99,7 @@ impl UnixStream {
     fn from_owned(fd: OwnedFd) -> UnixStream {
         UnixStream {
             core: Arc::new(StreamCore {
-                fd: SocketFd::new(fd),
+                fd: SocketFd::stream(fd),
             }),
             rd: Exclusive::default(),
             wr: Exclusive::default(),

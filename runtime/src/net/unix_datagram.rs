@@ -112,7 +112,7 @@ impl UnixDatagram {
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         Ok(UnixDatagram {
-            fd: SocketFd::new(OwnedFd::from(socket)),
+            fd: SocketFd::datagram(OwnedFd::from(socket)),
         })
     }
 
