@@ -1,8 +1,10 @@
 //! The monitor thread (Go's `sysmon`).
 //!
-//! Every 5 ms while any worker is awake (10 ms when all are parked, and
-//! every millisecond while some worker has been seen in the same poll, so a
-//! stuck poll is noticed 10–16 ms in; Go's sysmon backs off the same way)
+//! Every 5 ms while any worker is awake (10 ms when all are parked, 20 ms
+//! once four looks in a row found them all parked, and every millisecond
+//! while some worker has been seen in the same poll, so a poll that gets
+//! stuck while others run is noticed 10–16 ms in, one that starts after a
+//! light-load spell up to ~30 ms in; Go's sysmon backs off to 10 ms)
 //! it refreshes the coarse clock, fires due timers if no worker did, on
 //! epoll polls the reactor if no idle worker blocks in it, and
 //! looks for a worker stuck in one poll: a P whose poll count has not moved
@@ -27,6 +29,10 @@ use crate::sync::atomic::Ordering::Relaxed;
 
 /// A poll longer than this is "stuck" (Go's `forcePreemptNS`).
 pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
+
+/// Looks in a row that find every worker parked (though some woke in
+/// between, or sysmon would rest) before the interval grows to 20 ms.
+const LIGHT_LOAD_AFTER: u32 = 4;
 
 /// The longest rest before sysmon looks again on its own.
 pub(crate) const REST_CAP: Duration = Duration::from_secs(10);
@@ -72,6 +78,8 @@ pub(crate) fn run(shared: &Shared) {
     let mut suspect = false;
     // Worker wake-ups as of the previous look (idle rule 6).
     let mut wakeups_seen = 0;
+    // Looks in a row that found every worker parked.
+    let mut parked_looks = 0u32;
     loop {
         if !suspect && shared.idle.monitor_may_rest(&mut wakeups_seen) {
             if !rest(shared) {
@@ -80,12 +88,16 @@ pub(crate) fn run(shared: &Shared) {
             continue;
         }
         let (_, unparked) = shared.idle.snapshot();
+        parked_looks = if unparked > 0 { 0 } else { parked_looks + 1 };
         let interval = if suspect {
             Duration::from_millis(1)
         } else if unparked > 0 {
             Duration::from_millis(5)
-        } else {
+        } else if parked_looks < LIGHT_LOAD_AFTER {
             Duration::from_millis(10)
+        } else {
+            // Light load: workers wake between looks but sleep at each.
+            Duration::from_millis(20)
         };
         suspect = false;
         {
