@@ -121,6 +121,18 @@ fn render(c: &Counters) -> String {
     for (name, kind, help, pick) in worker_families {
         family(&mut out, name, kind, help, &per_worker(pick));
     }
+    let _ = writeln!(
+        out,
+        "# HELP goro_worker_busy_seconds_total Time the worker was not parked.\n\
+         # TYPE goro_worker_busy_seconds_total counter"
+    );
+    for (i, w) in m.workers.iter().enumerate() {
+        let busy = w.busy.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "goro_worker_busy_seconds_total{{worker=\"{i}\"}} {busy:.6}"
+        );
+    }
     let one = |v: u64| vec![(String::new(), v)];
     family(
         &mut out,

@@ -123,6 +123,8 @@ fn debug_tasks_and_metrics(backend: &str, backend_label: &str) {
         "goro_worker_polls_total{worker=\"0\"} ",
         "goro_worker_polls_total{worker=\"1\"} ",
         "goro_workers 2",
+        "# TYPE goro_worker_busy_seconds_total counter",
+        "goro_worker_busy_seconds_total{worker=\"1\"} ",
         "# TYPE goro_block_on_polls_total counter",
         "goro_http2_requests_total{route=\"/\"} 1",
         "goro_http2_requests_total{route=\"/debug/tasks\"} 1",

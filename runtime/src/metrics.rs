@@ -25,6 +25,11 @@ pub struct WorkerMetrics {
     pub global_queue_batches: u64,
     /// Tasks that completed on this worker.
     pub completed: u64,
+    /// Time this P was not parked since the runtime started: running
+    /// tasks, polling its ring or the reactor, looking for work (tokio's
+    /// `worker_total_busy_duration`, but counting the spell under way
+    /// too). Divided by [`RuntimeMetrics::uptime`], the P's utilisation.
+    pub busy: std::time::Duration,
 }
 
 /// A snapshot of the runtime's counters and queue depths.
@@ -33,6 +38,8 @@ pub struct WorkerMetrics {
 pub struct RuntimeMetrics {
     /// One entry per worker.
     pub workers: Vec<WorkerMetrics>,
+    /// Time since the runtime started.
+    pub uptime: std::time::Duration,
     /// Tasks in the global queue.
     pub global_queue_depth: usize,
     /// Live blocking-pool threads.
@@ -67,6 +74,7 @@ impl RuntimeMetrics {
 }
 
 pub(crate) fn snapshot(shared: &Shared) -> RuntimeMetrics {
+    let now = shared.timers.real_ns();
     let workers = shared
         .ps
         .iter()
@@ -82,12 +90,14 @@ pub(crate) fn snapshot(shared: &Shared) -> RuntimeMetrics {
                 budget_forced_yields: c.forced_yields.load(Relaxed),
                 global_queue_batches: c.global_batches.load(Relaxed),
                 completed: c.completed.load(Relaxed),
+                busy: std::time::Duration::from_nanos(c.busy.busy_ns(now)),
             }
         })
         .collect();
     let (blocking_threads, idle_blocking_threads) = shared.blocking.counts();
     RuntimeMetrics {
         workers,
+        uptime: std::time::Duration::from_nanos(now),
         global_queue_depth: shared.inject.len(),
         blocking_threads,
         idle_blocking_threads,

@@ -89,3 +89,54 @@ fn metrics_count_polls_parks_and_queues() {
     assert!(parks(&m) > 0, "{m:?}");
     assert_eq!(m.global_queue_depth, 0);
 }
+
+/// A P's busy time grows while a task holds it and stands still while it
+/// is parked; the uptime bounds it.
+#[test]
+fn metrics_busy_time_follows_work_and_rest() {
+    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let handle = rt.handle().clone();
+    let busy = |h: &goro::Handle| h.metrics().workers[0].busy;
+    // Wait for the worker's first park.
+    spin_until("the worker parks", || handle.metrics().workers[0].parks > 0);
+    spin_until("the worker is parked", || {
+        let a = busy(&handle);
+        std::thread::sleep(Duration::from_millis(5));
+        busy(&handle) == a
+    });
+    // Parked: 100 ms of rest add nothing.
+    let before = busy(&handle);
+    std::thread::sleep(Duration::from_millis(100));
+    let rested = busy(&handle) - before;
+    assert!(
+        rested < Duration::from_millis(20),
+        "busy grew by {rested:?} while parked"
+    );
+    // A task that holds the worker for 100 ms of wall time: the spell under
+    // way counts before the worker parks again.
+    let before = busy(&handle);
+    let release = Arc::new(AtomicBool::new(false));
+    let rel = release.clone();
+    let started = Arc::new(AtomicBool::new(false));
+    let st = started.clone();
+    let h = rt.spawn(async move {
+        st.store(true, SeqCst);
+        while !rel.load(SeqCst) {
+            std::hint::spin_loop();
+        }
+    });
+    spin_until("the task runs", || started.load(SeqCst));
+    let held = Instant::now();
+    while held.elapsed() < Duration::from_millis(100) {
+        std::thread::yield_now();
+    }
+    let during = busy(&handle) - before;
+    release.store(true, SeqCst);
+    rt.block_on(h).unwrap();
+    assert!(
+        during >= Duration::from_millis(100),
+        "busy grew by {during:?} in a 100 ms poll"
+    );
+    let m = handle.metrics();
+    assert!(m.workers[0].busy <= m.uptime, "{m:?}");
+}

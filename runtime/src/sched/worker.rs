@@ -302,7 +302,9 @@ fn park(shared: &Shared, index: usize) {
             None
         };
         bump(&p.counters.parks, 1);
+        p.counters.busy.park(shared.timers.real_ns());
         p.park.park(timeout);
+        p.counters.busy.unpark(shared.timers.real_ns());
         if on_duty {
             shared.timers.release_duty();
         }

@@ -97,7 +97,8 @@ impl Timers {
         }
     }
 
-    fn real_ns(&self) -> u64 {
+    /// Nanoseconds since the runtime started, on the real clock.
+    pub(crate) fn real_ns(&self) -> u64 {
         self.epoch.elapsed().as_nanos() as u64
     }
 
