@@ -12,6 +12,7 @@
 //!                 pass, after a back-off) → park (last searcher re-checks)
 //! ```
 
+mod busy;
 pub(crate) mod helper;
 pub mod idle;
 pub mod inject;
@@ -30,6 +31,7 @@ use crate::task::registry::Registry;
 use crate::task::{Header, JoinHandle, Notified};
 use crate::time::Timers;
 use crate::{blocking, context};
+use busy::BusyClock;
 use idle::Idle;
 use inject::Inject;
 use park::Park;
@@ -48,47 +50,6 @@ pub(crate) struct Counters {
     pub(crate) global_batches: AtomicU64,
     /// Time not parked, as [`BusyClock`] encodes it.
     pub(crate) busy: BusyClock,
-}
-
-/// A P's time not parked, in one word so that a snapshot from another
-/// thread never sees half an update. Parked: the busy nanoseconds so far
-/// (`B >= 0`). Running since `S` (nanoseconds since the runtime started):
-/// `B - S - 1`, always negative. Only the P's holder writes it.
-pub(crate) struct BusyClock(AtomicU64);
-
-impl Default for BusyClock {
-    /// Running since the runtime started, nothing accumulated.
-    fn default() -> Self {
-        BusyClock(AtomicU64::new((-1i64) as u64))
-    }
-}
-
-impl BusyClock {
-    /// The P parks at `now` (ns since start); it was running.
-    pub(crate) fn park(&self, now: u64) {
-        let v = self.0.load(Relaxed) as i64;
-        if v < 0 {
-            self.0.store((v + 1 + now as i64).max(0) as u64, Relaxed);
-        }
-    }
-
-    /// The P runs again at `now`; it was parked.
-    pub(crate) fn unpark(&self, now: u64) {
-        let v = self.0.load(Relaxed) as i64;
-        if v >= 0 {
-            self.0.store((v - now as i64 - 1) as u64, Relaxed);
-        }
-    }
-
-    /// Busy nanoseconds up to `now`.
-    pub(crate) fn busy_ns(&self, now: u64) -> u64 {
-        let v = self.0.load(Relaxed) as i64;
-        if v >= 0 {
-            v as u64
-        } else {
-            (v + 1 + now as i64).max(0) as u64
-        }
-    }
 }
 
 /// Adds to a counter that only one thread writes.
