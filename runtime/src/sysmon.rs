@@ -28,14 +28,14 @@ use crate::sched::Shared;
 use crate::sync::atomic::Ordering::Relaxed;
 
 /// A poll longer than this is "stuck" (Go's `forcePreemptNS`).
-pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
+const STUCK_AFTER: Duration = Duration::from_millis(10);
 
 /// Looks in a row that find every worker parked (though some woke in
 /// between, or sysmon would rest) before the interval grows to 20 ms.
 const LIGHT_LOAD_AFTER: u32 = 4;
 
 /// The longest rest before sysmon looks again on its own.
-pub(crate) const REST_CAP: Duration = Duration::from_secs(10);
+const REST_CAP: Duration = Duration::from_secs(10);
 
 /// Rests until a worker wakes, shutdown (false) or [`REST_CAP`].
 fn rest(shared: &Shared) -> bool {

@@ -12,14 +12,22 @@ fn rt(workers: usize) -> Runtime {
     Runtime::builder().worker_threads(workers).build().unwrap()
 }
 
-/// Waits (sleeping 1 ms between looks, never as synchronisation: the
-/// condition decides) until `cond` holds; fails after `within`.
-fn wait_until(what: &str, within: Duration, cond: impl Fn() -> bool) {
+/// Whether `cond` comes to hold within `within` (looking every 1 ms,
+/// never sleeping as synchronisation: the condition decides).
+fn holds_within(within: Duration, cond: impl Fn() -> bool) -> bool {
     let give_up = Instant::now() + within;
     while !cond() {
-        assert!(Instant::now() < give_up, "never happened: {what}");
+        if Instant::now() >= give_up {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(1));
     }
+    true
+}
+
+/// Waits until `cond` holds; fails after `within`.
+fn wait_until(what: &str, within: Duration, cond: impl Fn() -> bool) {
+    assert!(holds_within(within, cond), "never happened: {what}");
 }
 
 /// Shorter than sysmon's 10 s backstop (`REST_CAP`), so a monitor that
@@ -42,18 +50,9 @@ fn stuck_poll_after_a_rest(workers: usize) {
             std::hint::spin_loop();
         }
     });
-    let reported = {
-        let give_up = Instant::now() + SOON;
-        loop {
-            if handle.metrics().stuck_polls >= 1 {
-                break true;
-            }
-            if Instant::now() >= give_up {
-                break false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    };
+    // Not `wait_until`: the task must be released before a failure, or
+    // the runtime's drop would wait on it for ever.
+    let reported = holds_within(SOON, || handle.metrics().stuck_polls >= 1);
     release.store(true, SeqCst);
     rt.block_on(h).unwrap();
     assert!(
