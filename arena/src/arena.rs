@@ -68,8 +68,10 @@ use core::ptr::{self, NonNull};
 use crate::chunk::{self, CHUNK_ALIGN, ChunkHeader, HEADER_SIZE};
 use crate::drop_list::{DropEntry, DropList};
 
+mod builder;
 mod chunks;
 use crate::error::{AllocError, AllocErrorKind};
+pub use builder::ArenaBuilder;
 
 /// Every downward allocation is rounded to a multiple of this, so `top` stays
 /// aligned to it and `align <= MIN_ALIGN` needs no masking.
@@ -206,6 +208,8 @@ pub struct Arena {
     limit: usize,
     /// Cap on the bytes kept across `reset`; `usize::MAX` keeps all.
     retain: usize,
+    /// Map chunks of `HUGE_CHUNK_MIN` bytes or more on huge pages.
+    huge_pages: bool,
 }
 
 // SAFETY: the arena owns its chunks outright; the only values it ever touches
@@ -217,79 +221,6 @@ unsafe impl Send for Arena {}
 impl Default for Arena {
     fn default() -> Self {
         Arena::new()
-    }
-}
-
-/// Configures an [`Arena`]. Obtained from [`Arena::builder`].
-#[derive(Clone, Debug)]
-pub struct ArenaBuilder {
-    chunk_size: usize,
-    capacity: usize,
-    limit: Option<usize>,
-    retain: Option<usize>,
-}
-
-impl ArenaBuilder {
-    /// Size of the first chunk in bytes, header included (default 4 KiB;
-    /// at least 128). Later chunks double, up to 4 MiB.
-    pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.chunk_size = bytes.max(MIN_CHUNK_SIZE);
-        self
-    }
-
-    /// Allocates one chunk with room for at least `bytes` up front.
-    pub fn capacity(mut self, bytes: usize) -> Self {
-        self.capacity = bytes;
-        self
-    }
-
-    /// Caps the total size of the arena's chunks (see
-    /// [`Arena::set_allocation_limit`]). Default: no limit.
-    pub fn allocation_limit(mut self, bytes: Option<usize>) -> Self {
-        self.limit = bytes;
-        self
-    }
-
-    /// Caps the bytes of chunks kept across [`Arena::reset`]; `None` (the
-    /// default) keeps every chunk. Larger chunks are kept first.
-    pub fn retain_bytes(mut self, bytes: Option<usize>) -> Self {
-        self.retain = bytes;
-        self
-    }
-
-    /// Builds the arena, allocating the requested capacity.
-    ///
-    /// # Panics
-    ///
-    /// If the capacity cannot be allocated; see [`try_build`](Self::try_build).
-    pub fn build(self) -> Arena {
-        self.try_build().unwrap_or_else(|e| alloc_failed(e))
-    }
-
-    /// Builds the arena, or reports why the requested capacity could not be
-    /// allocated (the limit, or the global allocator).
-    pub fn try_build(self) -> Result<Arena, AllocError> {
-        let arena = Arena {
-            top: Cell::new(empty_finger()),
-            low: Cell::new(empty_finger()),
-            current: Cell::new(None),
-            used: Cell::new(None),
-            spare: Cell::new(None),
-            spare_big: Cell::new(None),
-            drops: DropList::default(),
-            allocated: Cell::new(0),
-            chunks: Cell::new(0),
-            next_size: Cell::new(round_up(self.chunk_size, CHUNK_ALIGN)),
-            limit: self.limit.unwrap_or(usize::MAX),
-            retain: self.retain.unwrap_or(usize::MAX),
-        };
-        if self.capacity > 0 {
-            let min = chunk_bytes_for(self.capacity)?;
-            let size = min.max(arena.next_size.get());
-            let chunk = arena.new_chunk(size, min, CHUNK_ALIGN, false)?;
-            arena.make_current(chunk);
-        }
-        Ok(arena)
     }
 }
 
@@ -320,12 +251,7 @@ impl Arena {
     /// A builder for the arena's knobs: chunk size, capacity, allocation
     /// limit, retained-memory cap.
     pub fn builder() -> ArenaBuilder {
-        ArenaBuilder {
-            chunk_size: DEFAULT_CHUNK_SIZE,
-            capacity: 0,
-            limit: None,
-            retain: None,
-        }
+        ArenaBuilder::new()
     }
 
     // ----- the fast paths ------------------------------------------------

@@ -1,7 +1,7 @@
 //! Chunks: the blocks of memory an [`Arena`](crate::Arena) bumps through.
 //!
 //! ```text
-//!  base (from the global allocator, align >= 16)                     base + size
+//!  base (global allocator or huge-page mapping, align >= 16)         base + size
 //!  |                                                                          |
 //!  v                                                                          v
 //!  +--------+----------------------------------------------------------------+
@@ -9,6 +9,10 @@
 //!  +--------+----------------------------------------------------------------+
 //!           ^ data start                                                     ^ end
 //! ```
+//!
+//! A block comes from the global allocator, or for a large chunk from a
+//! huge-page mapping of its own (see `huge_pages.rs`); `mapped` in the
+//! header says which, so that it goes back the same way.
 //!
 //! The header sits at the *start* of the block and links chunks into
 //! singly-linked lists (`next`). Every pointer the arena hands out is derived
@@ -20,6 +24,7 @@ use core::ptr::NonNull;
 
 use crate::arena::LOW_FLOOR;
 use crate::error::{AllocError, AllocErrorKind};
+use crate::huge_pages::{self, HUGE_PAGE};
 
 /// Header at the start of every chunk.
 #[repr(C)]
@@ -32,6 +37,9 @@ pub(crate) struct ChunkHeader {
     pub(crate) align: usize,
     /// Made for one large object; reused only for large objects.
     pub(crate) dedicated: bool,
+    /// Mapped by `huge_pages::map` rather than taken from the global
+    /// allocator.
+    pub(crate) mapped: bool,
 }
 
 /// Minimum alignment of a chunk block; also the header's rounded size.
@@ -41,27 +49,39 @@ pub(crate) const CHUNK_ALIGN: usize = 16;
 pub(crate) const HEADER_SIZE: usize =
     (size_of::<ChunkHeader>() + CHUNK_ALIGN - 1) & !(CHUNK_ALIGN - 1);
 
-/// Allocates a chunk of `size` bytes (header included) from the global
-/// allocator. A block placed below [`LOW_FLOOR`] is given back and reported
-/// as out of memory (see there).
+/// Allocates a chunk of `size` bytes (header included): from a huge-page
+/// mapping if `huge` is set and the system grants one (`size` is then a
+/// multiple of [`HUGE_PAGE`] and `align` at most that), else from the
+/// global allocator. A block placed below [`LOW_FLOOR`] is given back and
+/// reported as out of memory (see there).
 pub(crate) fn alloc_chunk(
     size: usize,
     align: usize,
     dedicated: bool,
+    huge: bool,
 ) -> Result<NonNull<ChunkHeader>, AllocError> {
     debug_assert!(size > HEADER_SIZE);
     let align = align.max(CHUNK_ALIGN);
     let layout = Layout::from_size_align(size, align)
         .map_err(|_| AllocError::new(AllocErrorKind::CapacityOverflow))?;
-    // SAFETY: `layout` has a non-zero size (it holds at least the header).
-    let base = unsafe { std::alloc::alloc(layout) };
-    let base = NonNull::new(base).ok_or(AllocError::new(AllocErrorKind::OutOfMemory))?;
+    debug_assert!(!huge || (size % HUGE_PAGE == 0 && align <= HUGE_PAGE));
+    let (base, mapped) = match huge.then(|| huge_pages::map(size)).flatten() {
+        Some(base) => (base, true),
+        None => {
+            // SAFETY: `layout` has a non-zero size (it holds at least the
+            // header).
+            let base = unsafe { std::alloc::alloc(layout) };
+            let base = NonNull::new(base).ok_or(AllocError::new(AllocErrorKind::OutOfMemory))?;
+            (base, false)
+        }
+    };
     if base.as_ptr().addr() < LOW_FLOOR {
         // The fast path relies on no finger being below LOW_FLOOR. No
         // mainstream platform maps the first page; if one ever hands it out,
         // treat it as a failed allocation rather than break that bound.
-        // SAFETY: just allocated with `layout`, not shared.
-        unsafe { std::alloc::dealloc(base.as_ptr(), layout) };
+        // SAFETY: just allocated with `layout` or mapped for `size`, not
+        // shared.
+        unsafe { release(base, layout, mapped) };
         return Err(AllocError::new(AllocErrorKind::OutOfMemory));
     }
     let header = base.cast::<ChunkHeader>();
@@ -73,12 +93,29 @@ pub(crate) fn alloc_chunk(
             size,
             align,
             dedicated,
+            mapped,
         })
     };
     Ok(header)
 }
 
-/// Returns a chunk to the global allocator.
+/// Gives a block back the way it came.
+///
+/// # Safety
+///
+/// `base` was allocated with `layout` (`mapped` false) or mapped by
+/// `huge_pages::map(layout.size())` (`mapped` true), and is not used again.
+unsafe fn release(base: NonNull<u8>, layout: Layout, mapped: bool) {
+    if mapped {
+        // SAFETY: mapped for this size (caller).
+        unsafe { huge_pages::unmap(base, layout.size()) };
+    } else {
+        // SAFETY: allocated with this layout (caller).
+        unsafe { std::alloc::dealloc(base.as_ptr(), layout) };
+    }
+}
+
+/// Returns a chunk to the global allocator or unmaps it.
 ///
 /// # Safety
 ///
@@ -86,11 +123,17 @@ pub(crate) fn alloc_chunk(
 /// pointer into it is used afterwards.
 pub(crate) unsafe fn free_chunk(chunk: NonNull<ChunkHeader>) {
     // SAFETY: the header is valid until the block is freed (caller).
-    let (size, align) = unsafe { ((*chunk.as_ptr()).size, (*chunk.as_ptr()).align) };
+    let ChunkHeader {
+        size,
+        align,
+        mapped,
+        ..
+    } = unsafe { chunk.read() };
     // SAFETY: the same size and alignment `alloc_chunk` validated.
     let layout = unsafe { Layout::from_size_align_unchecked(size, align) };
-    // SAFETY: the block was allocated with this layout (caller).
-    unsafe { std::alloc::dealloc(chunk.as_ptr().cast(), layout) };
+    // SAFETY: the block came from `alloc_chunk` with this layout and
+    // backing (caller).
+    unsafe { release(chunk.cast(), layout, mapped) };
 }
 
 /// Reads a chunk's header fields.

@@ -41,6 +41,7 @@ mod chunk;
 mod cursor;
 mod drop_list;
 mod error;
+mod huge_pages;
 mod pool;
 mod scoped;
 mod string;

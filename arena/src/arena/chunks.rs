@@ -11,6 +11,7 @@ use super::{
 };
 use crate::chunk::{self, ChunkHeader};
 use crate::error::{AllocError, AllocErrorKind};
+use crate::huge_pages::{self, HUGE_CHUNK_MIN, HUGE_PAGE};
 
 impl Arena {
     /// Runs the drop list, then makes every chunk free for reuse.
@@ -171,7 +172,8 @@ impl Arena {
     }
 
     /// Takes a chunk of `preferred` bytes (at least `min`) from the global
-    /// allocator, honouring the limit and halving on refusal.
+    /// allocator or, when large, a huge-page mapping; honours the limit and
+    /// halves on refusal.
     pub(super) fn new_chunk(
         &self,
         preferred: usize,
@@ -185,9 +187,22 @@ impl Arena {
         }
         let mut size = preferred.min(room & !(CHUNK_ALIGN - 1)).max(min);
         loop {
-            match chunk::alloc_chunk(size, align, dedicated) {
+            // A chunk big enough for huge pages is rounded up to whole ones
+            // (when the limit has room), so that all it maps is usable. The
+            // halving below works on the unrounded size, so it still ends.
+            let huge = self.huge_pages
+                && size >= HUGE_CHUNK_MIN
+                && align <= HUGE_PAGE
+                && size <= isize::MAX as usize - HUGE_PAGE
+                && huge_pages::mapped_len(size) <= room;
+            let len = if huge {
+                huge_pages::mapped_len(size)
+            } else {
+                size
+            };
+            match chunk::alloc_chunk(len, align, dedicated, huge) {
                 Ok(c) => {
-                    self.allocated.set(self.allocated.get() + size);
+                    self.allocated.set(self.allocated.get() + len);
                     self.chunks.set(self.chunks.get() + 1);
                     return Ok(c);
                 }
