@@ -29,8 +29,9 @@
 //! 3. When the chunk is full, the cold slow path moves to the next *spare*
 //!    chunk if it fits, or asks the global allocator for a new one (sizes
 //!    double from [`ArenaBuilder::chunk_size`] up to 4 MiB, never past the
-//!    [allocation limit](Arena::set_allocation_limit)). The old chunk's
-//!    leftover is abandoned until `reset`.
+//!    [allocation limit](Arena::set_allocation_limit)); a chunk of 4 MiB
+//!    or more is mapped on huge pages instead (`huge_pages.rs`). The old
+//!    chunk's leftover is abandoned until `reset`.
 //! 4. A downward request larger than a quarter of the current chunk gets a
 //!    **dedicated chunk** (a best-fit dedicated spare, or an exactly sized new
 //!    block) and does not change the size of later chunks (bumpalo#152).
