@@ -25,6 +25,8 @@ mod context;
 mod coop;
 pub mod dump;
 mod group;
+#[cfg(all(feature = "hyper", not(goro_loom)))]
+pub mod hyper;
 mod io;
 pub mod metrics;
 pub mod net;

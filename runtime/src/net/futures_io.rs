@@ -16,14 +16,12 @@
 //!   (`ENOTCONN`) counts as closed.
 
 use std::io::{self, IoSlice};
-use std::net::Shutdown;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use super::stream::StreamCore;
 use super::tcp::TcpStream;
 use super::unix::UnixStream;
 
@@ -74,18 +72,10 @@ macro_rules! impl_async_write {
             }
 
             fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                close_write(&self.core)
+                Poll::Ready(self.core.close_write())
             }
         }
     };
-}
-
-/// `poll_close`: send FIN; a socket no longer connected is closed already.
-fn close_write(core: &StreamCore) -> Poll<io::Result<()>> {
-    match core.shutdown(Shutdown::Write) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Poll::Ready(Ok(())),
-        other => Poll::Ready(other),
-    }
 }
 
 impl_async_read! {

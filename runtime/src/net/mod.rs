@@ -10,7 +10,8 @@
 //! * **readiness** — `readable()`, `writable()`, `poll_read`, `poll_write`,
 //!   for adapters that read into `&mut [u8]`; with the cargo feature
 //!   `futures-io`, the streams and their halves also implement
-//!   `futures_io::AsyncRead` / `AsyncWrite` on top of it.
+//!   `futures_io::AsyncRead` / `AsyncWrite` on top of it, and with `hyper`,
+//!   `hyper::rt::Read` / `Write` (see [`crate::hyper`]).
 //!
 //! Every operation may be dropped at any point (e.g. by
 //! [`time::timeout`](crate::time::timeout)): it is abandoned and its buffer
@@ -46,6 +47,8 @@ mod fd;
 mod future;
 #[cfg(feature = "futures-io")]
 mod futures_io;
+#[cfg(feature = "hyper")]
+mod hyper_io;
 mod multi;
 mod resolve;
 mod split;

@@ -101,6 +101,17 @@ impl StreamCore {
         IoFuture::readiness(&self.fd, interest, unit_result)
     }
 
+    /// The end of writing for the I/O traits (`poll_close`,
+    /// `poll_shutdown`): sends FIN. A socket no longer connected
+    /// (`ENOTCONN`: the peer reset it) counts as closed already.
+    #[cfg(any(feature = "futures-io", feature = "hyper"))]
+    pub(crate) fn close_write(&self) -> io::Result<()> {
+        match self.shutdown(std::net::Shutdown::Write) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+            other => other,
+        }
+    }
+
     /// Waits in `slot` until `interest` is ready.
     fn poll_ready(
         &self,
@@ -133,6 +144,25 @@ impl StreamCore {
         })
     }
 
+    /// `poll_read` into memory that may be uninitialised (hyper's
+    /// `ReadBufCursor`): the kernel only writes into it, so no byte is read
+    /// before it is written, and the first `n` of the result are
+    /// initialised.
+    #[cfg(feature = "hyper")]
+    pub(crate) fn poll_read_uninit(
+        &self,
+        slot: &mut Option<OpFuture>,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let fd = self.fd.raw();
+        self.poll_io(slot, cx, Direction::Read, || {
+            // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes
+            // for the whole call; `recv` writes it and never reads it.
+            unsafe { goro_netpoll::socket::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) }
+        })
+    }
+
     pub(crate) fn poll_write(
         &self,
         slot: &mut Option<OpFuture>,
@@ -149,7 +179,7 @@ impl StreamCore {
 
     /// Readiness-style vectored write: one `sendmsg` over `bufs` (at most
     /// `IOV_MAX` of them; the rest wait for the next call).
-    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "futures-io", feature = "hyper")), allow(dead_code))]
     pub(crate) fn poll_write_vectored(
         &self,
         slot: &mut Option<OpFuture>,
