@@ -81,6 +81,14 @@ pub enum Server {
     H2Tokio,
     /// nghttp2's own server, `nghttpd --no-tls` serving a file.
     Nghttpd,
+    /// hyper's HTTP/2 server on goro, io_uring backend
+    /// (`examples/hyper_goro_hello.rs`, the `hyper` feature).
+    HyperGoroUring,
+    /// The same on goro's epoll backend.
+    HyperGoroEpoll,
+    /// The same hyper code on tokio, through hyper-util
+    /// (`examples/hyper_tokio_hello.rs`).
+    HyperTokio,
 }
 
 impl Server {
@@ -93,6 +101,14 @@ impl Server {
         Server::Nghttpd,
     ];
 
+    /// The runtime comparison: one HTTP/2 stack (hyper) on goro's two
+    /// backends and on tokio.
+    pub const HYPER: [Server; 3] = [
+        Server::HyperGoroUring,
+        Server::HyperGoroEpoll,
+        Server::HyperTokio,
+    ];
+
     /// The column name in the report.
     pub fn name(self) -> &'static str {
         match self {
@@ -101,6 +117,9 @@ impl Server {
             Server::GoroTokio => "goro-http2 + tokio",
             Server::H2Tokio => "h2 + tokio",
             Server::Nghttpd => "nghttpd",
+            Server::HyperGoroUring => "hyper + goro (uring)",
+            Server::HyperGoroEpoll => "hyper + goro (epoll)",
+            Server::HyperTokio => "hyper + tokio",
         }
     }
 }
@@ -264,6 +283,18 @@ fn command(
         Server::GoroEpoll => "epoll",
         Server::GoroTokio => return Ok((tokio_example("tokio_hello", examples, &addr), None)),
         Server::H2Tokio => return Ok((tokio_example("h2_tokio_hello", examples, &addr), None)),
+        Server::HyperTokio => {
+            return Ok((tokio_example("hyper_tokio_hello", examples, &addr), None));
+        }
+        Server::HyperGoroUring | Server::HyperGoroEpoll => {
+            let backend = match server {
+                Server::HyperGoroUring => "uring",
+                _ => "epoll",
+            };
+            let mut cmd = Command::new(examples.join("hyper_goro_hello"));
+            cmd.args([addr.as_str(), "1", backend]);
+            return Ok((cmd, None));
+        }
         Server::Nghttpd => {
             if !installed("nghttpd") {
                 return Err(Error::ToolMissing("nghttpd"));
@@ -474,6 +505,10 @@ pub fn compare(
 /// tokio binding over h2 (protocol cost alone).
 const RATIOS: [(usize, usize); 5] = [(0, 3), (0, 4), (1, 3), (1, 4), (2, 3)];
 
+/// Ratio columns of the hyper tables: hyper on goro (each backend) over
+/// hyper on tokio.
+const HYPER_RATIOS: [(usize, usize); 2] = [(0, 2), (1, 2)];
+
 /// The main job's HTTP/2 server section: the h2load tables (server CPU
 /// µs/request first, then req/s and p99) for the loads of the issue
 /// (`-c 64 -m 16`, and `-c 1 -m 1` for latency), every contender of
@@ -517,22 +552,86 @@ pub fn tables(requests: u64, rounds: usize) -> Vec<Table> {
             |s| s.p99_us,
         ),
     ];
-    match compare(&Server::ALL, &loads, rounds) {
+    out.extend(figure_tables(
+        &Server::ALL,
+        &RATIOS,
+        &loads,
+        rounds,
+        &method,
+        &figures,
+    ));
+    let hyper_method = format!(
+        "{method} The same hyper 1.x HTTP/2 server code (`examples/hyper_goro_hello.rs`, \
+         `examples/hyper_tokio_hello.rs`) on each runtime, 1 worker: the runtimes compared under \
+         one protocol stack. Alternating among these three only."
+    );
+    let hyper_figures: [(Heading, Pick); 3] = [
+        (
+            Heading {
+                title: "hyper on goro and on tokio: server CPU per request (h2load)",
+                unit: "server CPU µs/req, lower is better",
+                how: "Server process CPU, as above. No target in the issues: goro's runtime against \
+                      tokio's under the same HTTP/2 code.",
+            },
+            |s| s.cpu_us_per_req,
+        ),
+        (
+            Heading {
+                title: "hyper on goro and on tokio: throughput (h2load)",
+                unit: "req/s, higher is better",
+                how: figures[1].0.how,
+            },
+            |s| s.req_per_s,
+        ),
+        (
+            Heading {
+                title: "hyper on goro and on tokio: request latency p99 (h2load)",
+                unit: "µs, lower is better",
+                how: figures[2].0.how,
+            },
+            |s| s.p99_us,
+        ),
+    ];
+    out.extend(figure_tables(
+        &Server::HYPER,
+        &HYPER_RATIOS,
+        &loads,
+        rounds,
+        &hyper_method,
+        &hyper_figures,
+    ));
+    out.extend(startup::tables());
+    out
+}
+
+/// Runs `servers` on `loads` ([`compare`]) and makes one table per figure,
+/// with `ratios` between columns; "not measured" cells and notes when a
+/// tool or a server is missing.
+fn figure_tables(
+    servers: &[Server],
+    ratios: &[(usize, usize)],
+    loads: &[Load],
+    rounds: usize,
+    method: &str,
+    figures: &[(Heading, Pick)],
+) -> Vec<Table> {
+    let mut out = Vec::new();
+    match compare(servers, loads, rounds) {
         Err(e) => {
             let rows = loads
                 .iter()
                 .map(|l| Row {
                     shape: l.shape(),
-                    cells: vec![Cell::NotApplicable; Server::ALL.len()],
+                    cells: vec![Cell::NotApplicable; servers.len()],
                 })
                 .collect::<Vec<_>>();
-            for (heading, _) in &figures {
-                let notes = vec![method.clone(), format!("not measured: {e}")];
-                out.push(heading.table(rows.clone(), notes));
+            for (heading, _) in figures {
+                let notes = vec![method.to_string(), format!("not measured: {e}")];
+                out.push(heading.table(servers, ratios, rows.clone(), notes));
             }
         }
         Ok(comparisons) => {
-            let mut notes = vec![method.clone()];
+            let mut notes = vec![method.to_string()];
             for c in &comparisons {
                 for (server, cell) in &c.per_server {
                     match cell {
@@ -551,7 +650,7 @@ pub fn tables(requests: u64, rounds: usize) -> Vec<Table> {
                     }
                 }
             }
-            for (heading, pick) in &figures {
+            for (heading, pick) in figures {
                 let rows = comparisons
                     .iter()
                     .map(|c| Row {
@@ -566,11 +665,10 @@ pub fn tables(requests: u64, rounds: usize) -> Vec<Table> {
                             .collect(),
                     })
                     .collect();
-                out.push(heading.table(rows, notes.clone()));
+                out.push(heading.table(servers, ratios, rows, notes.clone()));
             }
         }
     }
-    out.extend(startup::tables());
     out
 }
 
@@ -585,16 +683,22 @@ struct Heading {
 }
 
 impl Heading {
-    /// A table with one column per [`Server::ALL`], the [`RATIOS`], and the
+    /// A table with one column per server, the given ratios, and the
     /// method note first.
-    fn table(&self, rows: Vec<Row>, mut notes: Vec<String>) -> Table {
+    fn table(
+        &self,
+        servers: &[Server],
+        ratios: &[(usize, usize)],
+        rows: Vec<Row>,
+        mut notes: Vec<String>,
+    ) -> Table {
         notes.insert(0, self.how.to_string());
         notes.dedup();
         Table {
             title: self.title.into(),
             unit: self.unit.into(),
-            columns: Server::ALL.iter().map(|s| s.name().to_string()).collect(),
-            ratios: RATIOS.to_vec(),
+            columns: servers.iter().map(|s| s.name().to_string()).collect(),
+            ratios: ratios.to_vec(),
             rows,
             notes,
         }

@@ -110,6 +110,8 @@ pub fn stripped_size(server: Server, examples: &Path) -> Result<u64, Error> {
         Server::GoroUring | Server::GoroEpoll => examples.join("server"),
         Server::GoroTokio => examples.join("tokio_hello"),
         Server::H2Tokio => examples.join("h2_tokio_hello"),
+        Server::HyperGoroUring | Server::HyperGoroEpoll => examples.join("hyper_goro_hello"),
+        Server::HyperTokio => examples.join("hyper_tokio_hello"),
         Server::Nghttpd => std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
             .map(|dir| dir.join("nghttpd"))
             .find(|p| p.exists())
@@ -155,7 +157,7 @@ pub(super) fn tables() -> Vec<Table> {
                 shape: format!("not measured: {e}"),
                 cells: vec![Cell::NotApplicable; Server::ALL.len()],
             };
-            return vec![startup.table(vec![row], Vec::new())];
+            return vec![startup.table(&Server::ALL, &super::RATIOS, vec![row], Vec::new())];
         }
     };
     let mut notes = Vec::new();
@@ -206,6 +208,8 @@ pub(super) fn tables() -> Vec<Table> {
         .collect();
     vec![
         startup.table(
+            &Server::ALL,
+            &super::RATIOS,
             vec![Row {
                 shape: format!("exec_to_first_response (median of {STARTUP_RUNS})"),
                 cells: startup_cells,
@@ -213,6 +217,8 @@ pub(super) fn tables() -> Vec<Table> {
             startup_notes,
         ),
         size.table(
+            &Server::ALL,
+            &super::RATIOS,
             vec![Row {
                 shape: "stripped_binary".into(),
                 cells: sizes,
