@@ -8,6 +8,7 @@
 //! so that repeated polls reuse it.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::task::{Context, Poll};
 
@@ -106,7 +107,7 @@ impl StreamCore {
     /// (`ENOTCONN`: the peer reset it) counts as closed already.
     #[cfg(any(feature = "futures-io", feature = "hyper"))]
     pub(crate) fn close_write(&self) -> io::Result<()> {
-        match self.shutdown(std::net::Shutdown::Write) {
+        match self.shutdown(Shutdown::Write) {
             Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
             other => other,
         }
@@ -136,24 +137,21 @@ impl StreamCore {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let fd = self.fd.raw();
-        self.poll_io(slot, cx, Direction::Read, || {
-            // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes
-            // for the whole call.
-            unsafe { goro_netpoll::socket::recv(fd, buf.as_mut_ptr(), buf.len(), 0) }
-        })
+        // SAFETY: same length and layout; `poll_read_uninit` only lets `recv`
+        // write bytes into it, so the slice never holds uninitialised memory.
+        let buf = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        self.poll_read_uninit(slot, cx, buf)
     }
 
     /// `poll_read` into memory that may be uninitialised (hyper's
     /// `ReadBufCursor`): the kernel only writes into it, so no byte is read
     /// before it is written, and the first `n` of the result are
     /// initialised.
-    #[cfg(feature = "hyper")]
     pub(crate) fn poll_read_uninit(
         &self,
         slot: &mut Option<OpFuture>,
         cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
+        buf: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
         let fd = self.fd.raw();
         self.poll_io(slot, cx, Direction::Read, || {
