@@ -11,7 +11,7 @@
 //!   for adapters that read into `&mut [u8]`; with the cargo feature
 //!   `futures-io`, the streams and their halves also implement
 //!   `futures_io::AsyncRead` / `AsyncWrite` on top of it, and with `hyper`,
-//!   `hyper::rt::Read` / `Write` (see [`crate::hyper`]).
+//!   `hyper::rt::Read` / `Write` (see the `goro::hyper` module).
 //!
 //! Every operation may be dropped at any point (e.g. by
 //! [`time::timeout`](crate::time::timeout)): it is abandoned and its buffer
