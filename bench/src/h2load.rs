@@ -86,9 +86,11 @@ pub enum Server {
     HyperGoroUring,
     /// The same on goro's epoll backend.
     HyperGoroEpoll,
-    /// The same hyper code on tokio, through hyper-util
-    /// (`examples/hyper_tokio_hello.rs`).
+    /// The same hyper code on tokio's multi-thread runtime with 1 worker,
+    /// through hyper-util (`examples/hyper_tokio_hello.rs`).
     HyperTokio,
+    /// The same on tokio's current-thread runtime.
+    HyperTokioCt,
 }
 
 impl Server {
@@ -103,10 +105,11 @@ impl Server {
 
     /// The runtime comparison: one HTTP/2 stack (hyper) on goro's two
     /// backends and on tokio.
-    pub const HYPER: [Server; 3] = [
+    pub const HYPER: [Server; 4] = [
         Server::HyperGoroUring,
         Server::HyperGoroEpoll,
         Server::HyperTokio,
+        Server::HyperTokioCt,
     ];
 
     /// The column name in the report.
@@ -120,6 +123,7 @@ impl Server {
             Server::HyperGoroUring => "hyper + goro (uring)",
             Server::HyperGoroEpoll => "hyper + goro (epoll)",
             Server::HyperTokio => "hyper + tokio",
+            Server::HyperTokioCt => "hyper + tokio current_thread",
         }
     }
 }
@@ -285,6 +289,11 @@ fn command(
         Server::H2Tokio => return Ok((tokio_example("h2_tokio_hello", examples, &addr), None)),
         Server::HyperTokio => {
             return Ok((tokio_example("hyper_tokio_hello", examples, &addr), None));
+        }
+        Server::HyperTokioCt => {
+            let mut cmd = tokio_example("hyper_tokio_hello", examples, &addr);
+            cmd.arg("current_thread");
+            return Ok((cmd, None));
         }
         Server::HyperGoroUring | Server::HyperGoroEpoll => {
             let backend = match server {
@@ -506,8 +515,8 @@ pub fn compare(
 const RATIOS: [(usize, usize); 5] = [(0, 3), (0, 4), (1, 3), (1, 4), (2, 3)];
 
 /// Ratio columns of the hyper tables: hyper on goro (each backend) over
-/// hyper on tokio.
-const HYPER_RATIOS: [(usize, usize); 2] = [(0, 2), (1, 2)];
+/// hyper on tokio, multi-thread and current-thread.
+const HYPER_RATIOS: [(usize, usize); 4] = [(0, 2), (1, 2), (0, 3), (1, 3)];
 
 /// The main job's HTTP/2 server section: the h2load tables (server CPU
 /// µs/request first, then req/s and p99) for the loads of the issue
@@ -562,8 +571,9 @@ pub fn tables(requests: u64, rounds: usize) -> Vec<Table> {
     ));
     let hyper_method = format!(
         "{method} The same hyper 1.x HTTP/2 server code (`examples/hyper_goro_hello.rs`, \
-         `examples/hyper_tokio_hello.rs`) on each runtime, 1 worker: the runtimes compared under \
-         one protocol stack. Alternating among these three only."
+         `examples/hyper_tokio_hello.rs`) on each runtime, 1 worker (tokio: multi_thread with 1 \
+         worker, like the other tokio servers, and current_thread): the runtimes compared under \
+         one protocol stack. Alternating among these four only."
     );
     let hyper_figures: [(Heading, Pick); 3] = [
         (

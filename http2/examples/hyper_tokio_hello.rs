@@ -3,6 +3,8 @@
 //! the same hyper code on goro. GET any path answers `hello`.
 //!
 //! `cargo run --release -p goro-http2 --features tokio --example hyper_tokio_hello -- 127.0.0.1:18094 1`
+//! (a third argument `current_thread` runs tokio's current-thread runtime
+//! instead of a multi-thread one with that many workers).
 
 use std::convert::Infallible;
 
@@ -21,10 +23,15 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:18094".into());
     let workers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
+    let rt = match args.next().as_deref() {
+        Some("current_thread") => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()?,
+    };
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr).await?;
         eprintln!("hyper (tokio) listening on {addr}");

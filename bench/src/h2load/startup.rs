@@ -111,7 +111,7 @@ pub fn stripped_size(server: Server, examples: &Path) -> Result<u64, Error> {
         Server::GoroTokio => examples.join("tokio_hello"),
         Server::H2Tokio => examples.join("h2_tokio_hello"),
         Server::HyperGoroUring | Server::HyperGoroEpoll => examples.join("hyper_goro_hello"),
-        Server::HyperTokio => examples.join("hyper_tokio_hello"),
+        Server::HyperTokio | Server::HyperTokioCt => examples.join("hyper_tokio_hello"),
         Server::Nghttpd => std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
             .map(|dir| dir.join("nghttpd"))
             .find(|p| p.exists())
