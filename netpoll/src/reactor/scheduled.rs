@@ -14,7 +14,10 @@
 //!    the snapshot's. An edge delivered between the snapshot and the clear
 //!    bumped the tick, so its readiness survives and the task retries
 //!    instead of waiting for an edge that already came (the lost-edge race
-//!    of edge-triggered epoll).
+//!    of edge-triggered epoll). A call that moved fewer bytes than it
+//!    asked for on a stream clears the side the same way
+//!    ([`Registration::clear_if_drained`]): it drained the socket, and the
+//!    next call would only say `EAGAIN`.
 //! 3. [`Registration::poll_ready`] checks the bits, and if the side is not
 //!    ready stores the task's waker under the `waiters` lock and checks the
 //!    bits *again* under that lock. The reactor sets the bits first (one
@@ -232,6 +235,20 @@ impl Registration {
                 Ok(_) => return,
                 Err(actual) => cur = actual,
             }
+        }
+    }
+
+    /// After a call that moved `n` of the `want` bytes it asked for: on a
+    /// stream, a short transfer (`0 < n < want`) drained the side (the
+    /// receive buffer, or the room in the send buffer) until the next
+    /// edge, so the side is cleared as after `EAGAIN` (rule 2), saving the
+    /// call that would only have said so. Not when `ev` saw the side closed
+    /// (rule 4: its end must still be seen, and no edge would announce it
+    /// again), not at end of stream (`n == 0`), and never on a datagram
+    /// socket, where a short read says nothing about the queue.
+    pub fn clear_if_drained(&self, ev: ReadyEvent, n: usize, want: usize) {
+        if n > 0 && n < want && self.is_stream() && !ev.is_closed() {
+            self.clear_readiness(ev);
         }
     }
 

@@ -121,9 +121,7 @@ impl DirectIo {
                     // after `len`.
                     unsafe { buf.set_len(len + n) };
                     // Step 2's clear.
-                    if n > 0 && n < room && reg.is_stream() && !ev.is_closed() {
-                        reg.clear_readiness(ev);
-                    }
+                    reg.clear_if_drained(ev, n, room);
                 }
                 return Poll::Ready(self.finish(Ok(n)));
             }

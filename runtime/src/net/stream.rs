@@ -213,9 +213,9 @@ impl StreamCore {
     /// io_uring server made 11 failing `recv`s per successful one):
     /// - a **short transfer** (`0 < n < want`) drained the socket's buffer
     ///   (or filled the peer's), so the direction is marked not ready: on
-    ///   epoll its readiness is cleared (with the snapshot, so an edge that
-    ///   came after the call is kept, and not once the peer has closed the
-    ///   side, whose end must still be read); on io_uring the poll op is
+    ///   epoll its readiness is cleared (`Registration::clear_if_drained`:
+    ///   with the snapshot, so an edge that came after the call is kept, and
+    ///   not once the peer has closed the side); on io_uring the poll op is
     ///   armed at once, and the next call waits for it. End of stream
     ///   (`n == 0`) does not count: after it no new edge would come.
     /// - on io_uring, while the slot's poll op is armed and has not fired,
@@ -229,7 +229,6 @@ impl StreamCore {
         want: usize,
         mut call: impl FnMut() -> isize,
     ) -> Poll<io::Result<usize>> {
-        let short = |n: usize| n > 0 && n < want;
         if let Some(reg) = self.fd.ready_reg() {
             let reg = match reg {
                 Ok(r) => r,
@@ -242,11 +241,8 @@ impl StreamCore {
                 };
                 let n = call();
                 if let Some(done) = syscall_done(n) {
-                    // A closed side stays ready: the end of stream (or the
-                    // error) must still be seen, and no edge would come
-                    // for it again (as in `direct.rs`).
-                    if matches!(done, Ok(n) if short(n)) && reg.is_stream() && !ev.is_closed() {
-                        reg.clear_readiness(ev);
+                    if let Ok(n) = done {
+                        reg.clear_if_drained(ev, n, want);
                     }
                     return Poll::Ready(done);
                 }
@@ -268,7 +264,7 @@ impl StreamCore {
                 }
             }
             if let Some(done) = syscall_done(call()) {
-                if matches!(done, Ok(n) if short(n)) {
+                if matches!(done, Ok(n) if n > 0 && n < want) {
                     // Arm now; the waker it holds is this task's, and a
                     // later poll replaces it with the current one.
                     let _ = self.poll_ready(slot, cx, interest);
