@@ -46,7 +46,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper::rt::{Executor, Sleep, Timer};
@@ -137,12 +136,12 @@ impl GoroTimer {
 
 impl Timer for GoroTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
-        Box::pin(GoroSleep(crate::time::sleep(duration)))
+        Box::pin(crate::time::sleep(duration))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
-        Box::pin(GoroSleep(crate::time::sleep_until(
-            crate::time::Instant::from_std(deadline),
+        Box::pin(crate::time::sleep_until(crate::time::Instant::from_std(
+            deadline,
         )))
     }
 
@@ -151,16 +150,5 @@ impl Timer for GoroTimer {
     }
 }
 
-/// A goro sleep as hyper's `Sleep`.
-struct GoroSleep(crate::time::Sleep);
-
-impl Future for GoroSleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // `time::Sleep` is `Unpin`.
-        Pin::new(&mut self.get_mut().0).poll(cx)
-    }
-}
-
-impl Sleep for GoroSleep {}
+/// goro's sleep is hyper's `Sleep` as it is (it is `Send + Sync`).
+impl Sleep for crate::time::Sleep {}

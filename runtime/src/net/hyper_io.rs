@@ -11,7 +11,7 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use hyper::rt::{Read, ReadBufCursor, Write};
 
@@ -33,13 +33,8 @@ macro_rules! impl_hyper_read {
                 let this = self.get_mut();
                 // SAFETY: the slice is only written (by `recv`), never read,
                 // and exactly the `n` bytes `recv` wrote are marked filled.
-                let n = match this.core.poll_read_uninit(this.rd.get_mut(), cx, unsafe {
-                    buf.as_mut()
-                }) {
-                    Poll::Ready(Ok(n)) => n,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                };
+                let unfilled = unsafe { buf.as_mut() };
+                let n = ready!(this.core.poll_read_uninit(this.rd.get_mut(), cx, unfilled))?;
                 // SAFETY: `recv` initialised the first `n` bytes (see above).
                 unsafe { buf.advance(n) };
                 Poll::Ready(Ok(()))
