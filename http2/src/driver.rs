@@ -635,7 +635,10 @@ where
         let done = match chunk {
             Some(BodyChunk::Data(b)) => self.conn.send_data(s, b, false).is_err(),
             Some(BodyChunk::Trailers(t)) => {
-                let _ = self.conn.send_trailers(s, t);
+                if self.conn.send_trailers(s, t).is_err() {
+                    // Refused on a CONNECT stream (§8.5): end it without them.
+                    let _ = self.conn.send_data(s, Bytes::new(), true);
+                }
                 true
             }
             None => {

@@ -2,6 +2,7 @@
 //! error cases.
 
 use bytes::Bytes;
+use goro_http2::hpack::huffman::HuffmanError;
 use goro_http2::hpack::{DecodeError, Decoder, Encoder};
 
 fn unhex(s: &str) -> Bytes {
@@ -223,11 +224,78 @@ fn malformed_blocks_are_errors_not_panics() {
             "{wire}"
         );
     }
-    // Huffman string of a full byte of ones: padding longer than 7 bits.
-    assert!(matches!(
-        dec.decode(&unhex("4081ff0161"), 1 << 20, |_| {}),
-        Err(DecodeError::Huffman(_))
-    ));
+    // §5.2, each a Huffman-coded name: a full byte of ones (padding longer
+    // than 7 bits); 'a' then padding with a zero bit (not a prefix of EOS);
+    // EOS itself, 30 ones, then two padding ones.
+    for (wire, err) in [
+        ("4081ff0161", HuffmanError::BadPadding),
+        ("40811e0161", HuffmanError::BadPadding),
+        ("4084ffffffff0161", HuffmanError::Eos),
+    ] {
+        assert_eq!(
+            dec.decode(&unhex(wire), 1 << 20, |_| {}),
+            Err(DecodeError::Huffman(err)),
+            "{wire}"
+        );
+    }
+}
+
+#[test]
+fn index_space_ends_at_the_last_dynamic_entry() {
+    // §2.3.3: with one dynamic entry, index 62 is valid and 63 is not,
+    // whether it names a whole field (§6.1) or only a literal's name (§6.2).
+    let mut dec = Decoder::new(4096);
+    assert_eq!(
+        decode(&mut dec, "400178 0179"),
+        pairs(&[("x", "y")]) // literal with incremental indexing, new name
+    );
+    assert_eq!(decode(&mut dec, "be"), pairs(&[("x", "y")]));
+    for wire in ["bf", "7f00 0179", "0f30 0179"] {
+        assert_eq!(
+            dec.decode(&unhex(wire), 1 << 20, |_| {}),
+            Err(DecodeError::InvalidIndex),
+            "{wire}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_dynamic_entries_are_not_an_error() {
+    // §2.3.2: the same field inserted twice makes two entries.
+    let mut dec = Decoder::new(4096);
+    let got = decode(&mut dec, "400178 0179 400178 0179 be bf");
+    assert_eq!(got, pairs(&[("x", "y"); 4]));
+    assert_eq!(dec.table_size(), 2 * (1 + 1 + 32));
+}
+
+#[test]
+fn never_indexed_literals_are_kept_so() {
+    // §6.2.3 (C.2.3 example): decoded as sensitive, not inserted; and our
+    // encoder sends a sensitive field as a never-indexed literal every time
+    // (0001xxxx), leaving its table untouched (§7.1.3).
+    let mut dec = Decoder::new(4096);
+    let mut got = Vec::new();
+    dec.decode(&unhex("100870617373776f726406736563726574"), 1 << 20, |h| {
+        got.push(h)
+    })
+    .unwrap();
+    assert_eq!(
+        (&got[0].name[..], &got[0].value[..]),
+        (&b"password"[..], &b"secret"[..])
+    );
+    assert!(got[0].sensitive);
+    assert_eq!(dec.table_size(), 0);
+    let mut enc = Encoder::default();
+    for _ in 0..2 {
+        let mut block = Vec::new();
+        enc.encode([(&b"authorization"[..], &b"secret"[..], true)], &mut block);
+        assert_eq!(block[0] & 0xf0, 0x10, "{block:x?}");
+        let mut got = Vec::new();
+        dec.decode(&Bytes::from(block), 1 << 20, |h| got.push(h))
+            .unwrap();
+        assert!(got[0].sensitive);
+        assert_eq!(dec.table_size(), 0, "never indexed");
+    }
 }
 
 #[test]

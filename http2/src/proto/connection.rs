@@ -498,6 +498,7 @@ impl Connection {
             head.content_length,
         );
         s.recv_closed = end_stream;
+        s.connect = head.request.method() == http::Method::CONNECT;
         self.streams.insert(stream.0, s);
         self.events.push_back(Event::Request {
             stream,
@@ -541,8 +542,13 @@ impl Connection {
             return Err(ProtoError::Stream(stream, Reason::STREAM_CLOSED));
         }
         // A second HEADERS must end the stream (§8.1), and trailers carry no
-        // pseudo-headers; content-length must then match (§8.1.1).
-        if !end_stream || oversized || s.content_length.is_some_and(|n| n != s.received) {
+        // pseudo-headers; content-length must then match (§8.1.1). A CONNECT
+        // stream carries only DATA and stream management frames (§8.5).
+        if !end_stream
+            || oversized
+            || s.connect
+            || s.content_length.is_some_and(|n| n != s.received)
+        {
             return Err(ProtoError::Stream(stream, Reason::PROTOCOL_ERROR));
         }
         let trailers = headers::trailers(fields)
@@ -576,8 +582,10 @@ impl Connection {
         let Some(s) = self.streams.get_mut(&id) else {
             // Not open: give the connection window back whatever we decide.
             self.release_connection(flow_len);
-            if id > self.last_peer_stream {
-                return Err(ProtoError::Connection(Reason::PROTOCOL_ERROR)); // idle (§5.1)
+            // Idle (§5.1): above every stream the client opened, or even,
+            // which only a server opens and this one never does.
+            if id > self.last_peer_stream || !stream.is_client_initiated() {
+                return Err(ProtoError::Connection(Reason::PROTOCOL_ERROR));
             }
             if self.goaway_last.is_some_and(|last| id > last) {
                 return Ok(()); // a stream we ignored after our GOAWAY (§6.8)

@@ -28,8 +28,9 @@ impl Connection {
             self.schedule_all();
             return Ok(());
         }
-        if stream.0 > self.last_peer_stream {
-            return Err(ProtoError::Connection(Reason::PROTOCOL_ERROR)); // idle
+        // Idle (§5.1): above every client stream, or even (never opened).
+        if stream.0 > self.last_peer_stream || !stream.is_client_initiated() {
+            return Err(ProtoError::Connection(Reason::PROTOCOL_ERROR));
         }
         let Some(s) = self.streams.get_mut(&stream.0) else {
             return Ok(());

@@ -26,7 +26,7 @@ pub enum SendError {
     /// No such open stream: never opened, finished, or reset.
     UnknownStream,
     /// `send_response` twice or with a 1xx status, data before the
-    /// response, or anything after END_STREAM.
+    /// response, anything after END_STREAM, or trailers on a CONNECT stream.
     InvalidState,
     /// The stream's send buffer is full: wait until `send_capacity` > 0.
     BufferFull,
@@ -118,7 +118,8 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues trailers; they end the response.
+    /// Queues trailers; they end the response. Refused on a CONNECT
+    /// stream, which carries only DATA once connected (§8.5).
     pub fn send_trailers(
         &mut self,
         stream: StreamId,
@@ -128,7 +129,7 @@ impl Connection {
             .streams
             .get_mut(&stream.0)
             .ok_or(SendError::UnknownStream)?;
-        if s.send != SendState::Open {
+        if s.send != SendState::Open || s.connect {
             return Err(SendError::InvalidState);
         }
         s.send = SendState::Done;

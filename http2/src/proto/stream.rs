@@ -43,6 +43,8 @@ pub struct Stream {
     pub recv_unacked: u32,
     /// Bytes counted against the connection window and not yet released.
     pub recv_held: u64,
+    /// A CONNECT request: no trailers either way (§8.5).
+    pub connect: bool,
     /// Declared content-length and body bytes received so far (§8.1.1).
     pub content_length: Option<u64>,
     pub received: u64,
@@ -61,6 +63,7 @@ impl Stream {
         Stream {
             recv_closed: false,
             accepted: false,
+            connect: false,
             recv_window: recv_window as i64,
             recv_unacked: 0,
             recv_held: 0,
