@@ -247,3 +247,44 @@ fn yield_goes_behind_the_global_backlog() {
     rt.block_on(remote).unwrap();
     assert_eq!(*log.lock().unwrap(), ["remote", "yielder"]);
 }
+
+/// A task on the only worker spawns more tasks than its ring holds (256),
+/// so the ring overflows and sheds its older half to the global queue
+/// several times. The shed tasks are the oldest and must run first (rule
+/// 5 in `sched/worker.rs`): each task runs within a few places of its
+/// spawn order. Without the rule the shed tasks waited behind the newer
+/// ones still in the ring, some ~250 places late.
+#[test]
+fn overflowed_tasks_run_before_newer_ones() {
+    const N: usize = 700;
+    let rt = rt(1);
+    let order = Arc::new(std::sync::Mutex::new(Vec::with_capacity(N)));
+    let o = order.clone();
+    let spawner = rt.spawn(async move {
+        (0..N)
+            .map(|i| {
+                let o = o.clone();
+                goro::spawn(async move { o.lock().unwrap().push(i) })
+            })
+            .collect::<Vec<_>>()
+    });
+    let children = rt.block_on(spawner).unwrap();
+    rt.block_on(async {
+        for child in children {
+            child.await.unwrap();
+        }
+    });
+    assert!(
+        rt.handle().metrics().workers[0].overflows >= 2,
+        "the ring must overflow for this test to mean anything"
+    );
+    let order = order.lock().unwrap();
+    assert_eq!(order.len(), N);
+    let late = order
+        .iter()
+        .enumerate()
+        .map(|(place, &i)| place.saturating_sub(i))
+        .max()
+        .unwrap();
+    assert!(late <= 8, "a task ran {late} places after its spawn order");
+}

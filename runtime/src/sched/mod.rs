@@ -7,7 +7,8 @@
 //!  spawn / wake elsewhere ──────────────► global queue ◄─────┘
 //!                                             │ every 61 ticks, or when
 //!                                             ▼ local work runs out (batch)
-//!  worker loop: runnext (≤3 in a row) → local → runnext → global batch
+//!  worker loop: shed tasks owed back (after an overflow, one pop each)
+//!               → runnext (≤3 in a row) → local → runnext → global batch
 //!               → steal half from a random victim (runnext on the last
 //!                 pass, after a back-off) → park (last searcher re-checks)
 //! ```
@@ -87,6 +88,10 @@ pub(crate) struct P {
     /// First tick at which the global queue may have its turn again,
     /// outside the 61-tick rhythm (owner-only; `worker.rs` rule 1).
     pub(crate) global_turn_tick: AtomicU64,
+    /// Tasks this P's ring pushed to the global queue when it overflowed
+    /// and has not taken back yet (owner-only; `worker.rs` rule 5). They
+    /// are older than everything left in the ring, so they run first.
+    pub(crate) overflow_debt: AtomicUsize,
     pub(crate) searching: AtomicBool,
     /// Task ids handed out from a block reserved on the shared counter, so
     /// a spawn on a worker does not bounce that counter between cores.
@@ -109,6 +114,7 @@ impl P {
             streak: AtomicUsize::new(0),
             ring_first: AtomicUsize::new(0),
             global_turn_tick: AtomicU64::new(0),
+            overflow_debt: AtomicUsize::new(0),
             searching: AtomicBool::new(false),
             next_id: AtomicU64::new(0),
             id_end: AtomicU64::new(0),
@@ -180,12 +186,28 @@ pub(crate) struct Shared {
     pub(crate) sysmon_cvar: Condvar,
 }
 
-struct ToInject<'a>(&'a Inject<Notified>);
+/// Where a P's full ring sheds its older half: the global queue, with the
+/// count added to the P's `overflow_debt` (worker.rs rule 5).
+pub(crate) struct ToInject<'a> {
+    inject: &'a Inject<Notified>,
+    debt: &'a AtomicUsize,
+}
+
+impl<'a> ToInject<'a> {
+    pub(crate) fn new(shared: &'a Shared, p: &'a P) -> ToInject<'a> {
+        ToInject {
+            inject: &shared.inject,
+            debt: &p.overflow_debt,
+        }
+    }
+}
 
 impl Overflow<Notified> for ToInject<'_> {
     fn push_batch(&self, batch: Vec<Notified>) {
-        if let Err(batch) = self.0.push_batch(batch) {
-            batch.into_iter().for_each(Notified::shutdown);
+        let n = batch.len();
+        match self.inject.push_batch(batch) {
+            Ok(()) => self.debt.store(self.debt.load(Relaxed) + n, Relaxed),
+            Err(batch) => batch.into_iter().for_each(Notified::shutdown),
         }
     }
 }
@@ -306,7 +328,7 @@ impl Shared {
             Some(i) => {
                 let p = &self.ps[i];
                 if let Some(old) = p.put_runnext(task) {
-                    p.run_queue.push_back(old, &ToInject(&self.inject));
+                    p.run_queue.push_back(old, &ToInject::new(self, p));
                     // The ring now holds work another worker could take.
                     self.notify_parked();
                 }
@@ -323,9 +345,10 @@ impl Shared {
     /// remote backlog behind them (worker.rs, fairness rule 4).
     pub(crate) fn schedule_yield(&self, task: Notified) {
         match context::current_p(self) {
-            Some(i) if self.inject.len() <= self.ps[i].run_queue.len() => self.ps[i]
-                .run_queue
-                .push_back(task, &ToInject(&self.inject)),
+            Some(i) if self.inject.len() <= self.ps[i].run_queue.len() => {
+                let p = &self.ps[i];
+                p.run_queue.push_back(task, &ToInject::new(self, p))
+            }
             _ => self.push_remote(task),
         }
     }
@@ -335,10 +358,6 @@ impl Shared {
             Ok(()) => self.notify_parked(),
             Err(task) => task.shutdown(),
         }
-    }
-
-    pub(crate) fn overflow_sink(&self) -> impl Overflow<Notified> + '_ {
-        ToInject(&self.inject)
     }
 
     /// Idle rule 1: wake a parked worker if nobody is searching.
