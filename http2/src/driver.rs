@@ -52,8 +52,12 @@
 //!    reads from it only while the stream's send buffer has room
 //!    (`send_capacity`), so a client that does not open its window stalls
 //!    the producer instead of growing a buffer.
-//! 3. Writes: while a write blocks, the connection reads nothing new and
-//!    the core's caps bound what piles up meanwhile.
+//! 3. Writes: while a write blocks, the connection still reads and
+//!    processes frames (RFC 9113 §5.2.2: WINDOW_UPDATE, SETTINGS, PING and
+//!    resets take effect at once), and the core's caps bound what piles up
+//!    meanwhile: DATA by the windows, streams by `max_concurrent_streams`,
+//!    owed answers by `max_queued_control_frames`. Requests and bodies
+//!    read then are handed out once the write is done.
 //! 4. Handlers: at most `max_concurrent_streams` handler futures run at
 //!    once, and a stream reset by the client keeps its handler's slot until
 //!    the handler ends (Go's rapid-reset defence, x/net 0.17); later
@@ -71,7 +75,6 @@ use std::io;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -106,13 +109,17 @@ pub(crate) trait Transport {
     /// read in flight must survive a `Pending` (it is polled again later).
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>>;
 
-    /// Writes `frames` whole and in order, adding to `progress` the bytes
-    /// each partial write hands to the socket (the write timeout's clock).
-    fn write(
-        &mut self,
-        frames: &[OutFrame],
-        progress: &Progress,
-    ) -> impl Future<Output = io::Result<()>>;
+    /// Takes `frames` to write whole and in order; [`poll_write`] writes
+    /// them. The previous write has finished.
+    ///
+    /// [`poll_write`]: Transport::poll_write
+    fn start_write(&mut self, frames: &[OutFrame]);
+
+    /// Drives the write that [`start_write`](Transport::start_write) began,
+    /// adding to `progress` the bytes each partial write hands to the
+    /// socket (the write timeout's clock). `poll_read` may be called
+    /// between its calls: a pending write does not stop reading (§5.2.2).
+    fn poll_write(&mut self, cx: &mut Context<'_>, progress: &Progress) -> Poll<io::Result<()>>;
 
     /// Writes raw bytes whole (the HTTP/1.1 answer to an upgrade request).
     fn write_raw(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>>;
@@ -177,7 +184,14 @@ where
         }
         while d.gather(&mut frames) {
             let written = writes
-                .write(&mut io, &frames, &mut d.conn, watch.as_mut(), &mut hard)
+                .write(
+                    &mut io,
+                    &frames,
+                    &mut d.conn,
+                    watch.as_mut(),
+                    &mut hard,
+                    &mut eof,
+                )
                 .await?;
             frames.clear();
             match written {
@@ -291,7 +305,9 @@ impl<R: Runtime> Writes<R> {
     /// Writes `frames` whole, unless the shutdown deadline comes first
     /// (one begun after it gets [`LAST_WRITE`]) or the peer takes no byte
     /// for the write timeout. Triggers arriving meanwhile are applied, so
-    /// a grace period given while a write is blocked still bounds it.
+    /// a grace period given while a write is blocked still bounds it, and
+    /// the socket is read meanwhile ([`read_meanwhile`]); end of stream
+    /// read then is noted in `eof`.
     async fn write<T: Transport>(
         &mut self,
         io: &mut T,
@@ -299,21 +315,22 @@ impl<R: Runtime> Writes<R> {
         conn: &mut Connection,
         mut watch: Option<&mut Watch>,
         hard: &mut Option<Instant>,
+        eof: &mut Option<Instant>,
     ) -> io::Result<Written> {
         let progress = Progress::default();
-        if watch.is_none() && self.stall_timeout.is_none() {
-            io.write(frames, &progress).await?;
-            return Ok(Written::All);
-        }
-        let mut write = pin!(io.write(frames, &progress));
+        io.start_write(frames);
         // The clocks start at the first pending poll: a write done at once
         // reads no clock and arms no timer.
         let mut begun: Option<Instant> = None;
         let mut stall: Option<Stall> = None;
         let mut cut: Option<R::Sleep> = None;
         poll_fn(|cx| {
-            if let Poll::Ready(done) = write.as_mut().poll(cx) {
+            if let Poll::Ready(done) = io.poll_write(cx, &progress) {
                 return Poll::Ready(done.map(|()| Written::All));
+            }
+            read_meanwhile(io, cx, conn, eof)?;
+            if watch.is_none() && self.stall_timeout.is_none() {
+                return Poll::Pending;
             }
             let now = Instant::now();
             let begun = *begun.get_or_insert_with(|| {
@@ -361,6 +378,39 @@ impl<R: Runtime> Writes<R> {
         })
         .await
     }
+}
+
+/// Reads at most this many times per poll while a write is pending, then
+/// yields (waking itself), so a peer that never stops sending cannot hold
+/// the thread.
+const READS_PER_POLL: usize = 16;
+
+/// RFC 9113 §5.2.2: frames are read and processed as they arrive, also
+/// while a write waits for the peer, or two peers that both write before
+/// they read would wait on each other. What is read meanwhile is bounded
+/// by the core's limits: DATA by the flow-control windows, new streams by
+/// `max_concurrent_streams`, and the answers it owes (PING and SETTINGS
+/// acknowledgements, resets) by `max_queued_control_frames`. Its events
+/// (requests, bodies) are handed out after the write.
+fn read_meanwhile<T: Transport>(
+    io: &mut T,
+    cx: &mut Context<'_>,
+    conn: &mut Connection,
+    eof: &mut Option<Instant>,
+) -> io::Result<()> {
+    for _ in 0..READS_PER_POLL {
+        if eof.is_some() || !conn.wants_read() {
+            return Ok(());
+        }
+        match io.poll_read(cx) {
+            Poll::Ready(Ok([])) => *eof = Some(Instant::now()),
+            Poll::Ready(Ok(bytes)) => conn.recv(bytes),
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => return Ok(()),
+        }
+    }
+    cx.waker().wake_by_ref();
+    Ok(())
 }
 
 /// Reads the connection's first bytes through a [`Handshake`]: prior

@@ -129,6 +129,8 @@ where
         tcp: &tcp,
         read: None,
         buf: Vec::with_capacity(READ_BUF),
+        write: None,
+        parts: Vec::new(),
         out: Vec::new(),
         stage: BytesMut::new(),
     };
@@ -136,6 +138,7 @@ where
 }
 
 type ReadOp<'a> = IoFuture<'a, (io::Result<usize>, Vec<u8>)>;
+type WriteOp<'a> = IoFuture<'a, (io::Result<usize>, Vec<Bytes>)>;
 
 struct GoroIo<'a> {
     tcp: &'a TcpStream,
@@ -143,6 +146,10 @@ struct GoroIo<'a> {
     read: Option<ReadOp<'a>>,
     /// The read buffer between reads; it holds the last read's bytes.
     buf: Vec<u8>,
+    /// The vectored write in flight, if any; it owns `parts` meanwhile.
+    write: Option<WriteOp<'a>>,
+    /// What the current write has still to send (its list is reused).
+    parts: Vec<Bytes>,
     /// The buffer of raw (HTTP/1.1) writes, reused.
     out: Vec<u8>,
     /// Where frame heads and small payloads are gathered.
@@ -174,26 +181,46 @@ impl Transport for GoroIo<'_> {
         Poll::Ready(result.map(|n| &self.buf[..n]))
     }
 
-    async fn write(&mut self, frames: &[OutFrame], progress: &Progress) -> io::Result<()> {
-        let mut parts: Vec<Bytes> = Vec::with_capacity(2 * frames.len() + 1);
+    fn start_write(&mut self, frames: &[OutFrame]) {
+        debug_assert!(self.write.is_none() && self.parts.is_empty());
         for f in frames {
             self.stage.extend_from_slice(&f.head);
             if f.payload.len() >= ZERO_COPY_MIN {
-                parts.push(self.stage.split().freeze());
-                parts.push(f.payload.clone());
+                self.parts.push(self.stage.split().freeze());
+                self.parts.push(f.payload.clone());
             } else {
                 self.stage.extend_from_slice(&f.payload);
             }
         }
         if !self.stage.is_empty() {
-            parts.push(self.stage.split().freeze());
+            self.parts.push(self.stage.split().freeze());
         }
-        while !parts.is_empty() {
-            let (result, mut back) = self.tcp.write_vectored_bytes(parts).await;
-            let mut n = result?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, progress: &Progress) -> Poll<io::Result<()>> {
+        loop {
+            let op = match &mut self.write {
+                Some(op) => op,
+                None if self.parts.is_empty() => return Poll::Ready(Ok(())),
+                None => {
+                    let parts = std::mem::take(&mut self.parts);
+                    self.write.insert(self.tcp.write_vectored_bytes(parts))
+                }
+            };
+            let (result, mut back) = match Pin::new(op).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(done) => done,
+            };
+            self.write = None;
+            let mut n = match result {
+                Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+                other => other,
             }
+            .inspect_err(|_| {
+                // The write is abandoned; keep the list for the next one.
+                back.clear();
+                self.parts = std::mem::take(&mut back);
+            })?;
             progress.add(n);
             // Drop what went out whole; start the rest where the kernel
             // stopped (a cheap `Bytes` advance, no copy).
@@ -211,9 +238,8 @@ impl Transport for GoroIo<'_> {
             if let Some(first) = back.first_mut() {
                 first.advance(n);
             }
-            parts = back;
+            self.parts = back;
         }
-        Ok(())
     }
 
     async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {

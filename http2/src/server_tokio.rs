@@ -95,6 +95,10 @@ where
     let io = TokioIo {
         io,
         buf: vec![0; READ_BUF].into_boxed_slice(),
+        frames: Vec::new(),
+        next: 0,
+        offset: 0,
+        flushed: true,
     };
     driver::serve::<_, Tokio, _, _>(io, builder, watch, handler).await
 }
@@ -102,7 +106,18 @@ where
 struct TokioIo<IO> {
     io: IO,
     buf: Box<[u8]>,
+    /// The frames of the write in progress (payloads shared, not copied).
+    frames: Vec<OutFrame>,
+    /// The first frame not yet written whole, and how many of its octets
+    /// (head, then payload) are written.
+    next: usize,
+    offset: usize,
+    /// The write in progress was flushed.
+    flushed: bool,
 }
+
+/// Slices handed to one vectored write.
+const IOVECS: usize = 64;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
@@ -117,24 +132,65 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
         }
     }
 
-    async fn write(&mut self, frames: &[OutFrame], progress: &Progress) -> io::Result<()> {
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(frames.len() * 2);
-        for f in frames {
-            slices.push(IoSlice::new(&f.head));
-            if !f.payload.is_empty() {
-                slices.push(IoSlice::new(&f.payload));
+    fn start_write(&mut self, frames: &[OutFrame]) {
+        debug_assert!(self.flushed && self.next == self.frames.len());
+        self.frames.clear();
+        self.frames.extend_from_slice(frames);
+        (self.next, self.offset, self.flushed) = (0, 0, false);
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, progress: &Progress) -> Poll<io::Result<()>> {
+        while self.next < self.frames.len() {
+            let mut slices = [IoSlice::new(&[]); IOVECS];
+            let mut k = 0;
+            let mut skip = self.offset;
+            for f in &self.frames[self.next..] {
+                for part in [&f.head[..], &f.payload[..]] {
+                    if skip >= part.len() {
+                        skip -= part.len();
+                        continue;
+                    }
+                    if k < IOVECS {
+                        slices[k] = IoSlice::new(&part[skip..]);
+                        k += 1;
+                    }
+                    skip = 0;
+                }
+                if k == IOVECS {
+                    break;
+                }
             }
-        }
-        let mut rest = &mut slices[..];
-        while !rest.is_empty() {
-            let n = self.io.write_vectored(rest).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
+            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..k]) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => n,
+            };
             progress.add(n);
-            IoSlice::advance_slices(&mut rest, n);
+            // Move past what went out: whole frames, then into the next.
+            let mut n = self.offset + n;
+            while let Some(f) = self.frames.get(self.next) {
+                let len = f.head.len() + f.payload.len();
+                if n < len {
+                    break;
+                }
+                n -= len;
+                self.next += 1;
+            }
+            self.offset = n;
         }
-        self.io.flush().await
+        if !self.flushed {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            self.flushed = true;
+            // The payloads go back to their owners now, not at the next write.
+            self.frames.clear();
+            self.next = 0;
+        }
+        Poll::Ready(Ok(()))
     }
 
     async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -246,6 +246,7 @@ fn with_signal(
             builder,
             signal: Some(signal.clone()),
             app: Some(app),
+            socket_buffers: None,
         },
     );
     (server, signal, gate, entered)

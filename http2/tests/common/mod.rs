@@ -224,6 +224,32 @@ pub struct Options {
     pub signal: Option<ShutdownSignal>,
     /// Replaces the example routes.
     pub app: Option<App>,
+    /// `SO_RCVBUF` and `SO_SNDBUF` of the listening socket, which accepted
+    /// sockets inherit: fixed buffers (the kernel doubles the value and no
+    /// longer tunes it) bound how much a peer that does not read can take.
+    pub socket_buffers: Option<usize>,
+}
+
+/// Sets `SO_RCVBUF` and `SO_SNDBUF` of `fd` to `bytes`. Keep `bytes` well
+/// above loopback's 64 KiB segment: smaller buffers cannot open a window of
+/// a whole segment, and TCP then crawls on zero-window probes.
+#[allow(dead_code)] // not every test binary fixes buffers
+pub fn set_socket_buffers(fd: std::os::fd::RawFd, bytes: usize) {
+    let v = bytes as libc::c_int;
+    for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
+        // SAFETY: `fd` is an open socket owned by the caller, and `v` lives
+        // across the call with the size passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&v as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0, "setsockopt: {}", std::io::Error::last_os_error());
+    }
 }
 
 enum Rt {
@@ -252,6 +278,10 @@ impl Server {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = std_listener.local_addr().expect("local addr");
         std_listener.set_nonblocking(true).expect("nonblocking");
+        if let Some(bytes) = opts.socket_buffers {
+            use std::os::fd::AsRawFd;
+            set_socket_buffers(std_listener.as_raw_fd(), bytes);
+        }
         let rt = match binding {
             #[cfg(feature = "tokio")]
             Binding::Tokio => Rt::Tokio(start_tokio(std_listener, opts)),
