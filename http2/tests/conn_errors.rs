@@ -85,14 +85,32 @@ const FRAME_CASES: &[(&str, Script, Expect)] = &[
         GoAway(Reason::PROTOCOL_ERROR),
     ),
     (
-        "§6.3 PRIORITY of length 4",
-        |p| p.send_raw(&raw_frame(kind::PRIORITY, 0, 1, &[0, 0, 0, 3])),
+        "§6.3 PRIORITY of length 4 on an open stream",
+        |p| {
+            p.headers(1, &post(None), false);
+            p.send_raw(&raw_frame(kind::PRIORITY, 0, 1, &[0, 0, 0, 3]))
+        },
         Rst(1, Reason::FRAME_SIZE_ERROR),
     ),
     (
-        "RFC 7540 §5.3.1 PRIORITY depending on itself",
-        |p| p.send_raw(&raw_frame(kind::PRIORITY, 0, 1, &[0, 0, 0, 1, 16])),
+        // A stream error, but §6.4 forbids RST_STREAM on an idle stream:
+        // a connection error instead (§5.4.1 allows it).
+        "§6.3 PRIORITY of length 4 on an idle stream",
+        |p| p.send_raw(&raw_frame(kind::PRIORITY, 0, 1, &[0, 0, 0, 3])),
+        GoAway(Reason::FRAME_SIZE_ERROR),
+    ),
+    (
+        "RFC 7540 §5.3.1 PRIORITY depending on itself, open stream",
+        |p| {
+            p.headers(1, &post(None), false);
+            p.send_raw(&raw_frame(kind::PRIORITY, 0, 1, &[0, 0, 0, 1, 16]))
+        },
         Rst(1, Reason::PROTOCOL_ERROR),
+    ),
+    (
+        "RFC 7540 §5.3.1 PRIORITY depending on itself, idle stream (§6.4)",
+        |p| p.send_raw(&raw_frame(kind::PRIORITY, 0, 1, &[0, 0, 0, 1, 16])),
+        GoAway(Reason::PROTOCOL_ERROR),
     ),
     (
         "RFC 7540 §5.3.1 HEADERS depending on itself",

@@ -119,6 +119,9 @@ pub struct Connection {
     pub(super) peer_caused_queued: usize,
     pub(super) streams: super::IdMap<Stream>,
     pub(super) ready: VecDeque<u32>,
+    /// Streams whose response head waits to be encoded and sent, in the
+    /// order the application gave them (send.rs rule 1).
+    pub(super) heads: VecDeque<u32>,
     closed: VecDeque<(u32, Closed)>,
     pub(super) events: VecDeque<Event>,
     decoder: Decoder,
@@ -184,6 +187,7 @@ impl Connection {
             peer_caused_queued: 0,
             streams: super::IdMap::default(),
             ready: VecDeque::new(),
+            heads: VecDeque::new(),
             closed: VecDeque::new(),
             events: VecDeque::new(),
             peer_max_frame_size: crate::frame::DEFAULT_MAX_FRAME_SIZE,
@@ -293,6 +297,10 @@ impl Connection {
             match result {
                 Ok(()) => {}
                 Err(ProtoError::Connection(r)) => self.fail(r),
+                // §6.4: no RST_STREAM for an idle stream (a PRIORITY of the
+                // wrong length can name one, §6.3); §5.4.1 lets a stream
+                // error be a connection error instead.
+                Err(ProtoError::Stream(id, r)) if self.is_idle(id) => self.fail(r),
                 Err(ProtoError::Stream(id, r)) => self.reset_local(id, r, true),
             }
         }
@@ -704,6 +712,13 @@ impl Connection {
 
     /// Resets a stream from our side. `error` marks resets caused by the
     /// peer's mistakes, which are capped (reset flood, MadeYouReset).
+    /// A stream the client has not opened (§5.1 "idle"): above the last
+    /// one it opened, or even-numbered (only a server opens those, and this
+    /// one never does).
+    fn is_idle(&self, stream: StreamId) -> bool {
+        stream.0 > self.last_peer_stream || !stream.is_client_initiated()
+    }
+
     pub(super) fn reset_local(&mut self, stream: StreamId, reason: Reason, error: bool) {
         if error {
             self.local_error_resets += 1;

@@ -213,6 +213,7 @@ impl Connection {
         self.control.clear();
         self.peer_caused_queued = 0;
         self.ready.clear();
+        self.heads.clear();
         self.streams.clear();
         self.events.clear();
         self.block = None;

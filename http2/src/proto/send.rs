@@ -2,9 +2,12 @@
 //! and the frames to write.
 //!
 //! Order rules the scheduler keeps:
-//! 1. Control frames and response header blocks leave first, in the order
-//!    they were queued, because HPACK state follows encode order (§4.3) and
-//!    a block's CONTINUATIONs must not be interleaved (§6.10).
+//! 1. Control frames leave first, then response heads in the order the
+//!    application gave them, then stream data. A head is HPACK-encoded
+//!    only when it leaves (HPACK state follows encode order, §4.3, and a
+//!    block's CONTINUATIONs must not be interleaved, §6.10), so a stream the
+//!    client resets before then gets nothing at all (§5.1: no frame but
+//!    PRIORITY on a closed stream) and costs no HPACK state.
 //! 2. DATA is flow-controlled by the smaller of the stream's and the
 //!    connection's windows and cut at the peer's SETTINGS_MAX_FRAME_SIZE;
 //!    streams with something to send take turns (round robin).
@@ -67,26 +70,47 @@ impl Connection {
         } else {
             SendState::Open
         };
-        let status = response.status();
-        let mut fields: Vec<(&[u8], &[u8], bool)> =
-            Vec::with_capacity(response.headers().len() + 1);
-        fields.push((b":status", status.as_str().as_bytes(), false));
-        for (name, value) in response.headers() {
-            if !skip_in_response(name) {
-                fields.push((
-                    name.as_str().as_bytes(),
-                    value.as_bytes(),
-                    value.is_sensitive(),
-                ));
-            }
-        }
-        let mut block = Vec::new();
-        self.encoder.encode(fields, &mut block);
-        self.queue_block(stream, Bytes::from(block), end_stream);
-        if end_stream {
-            self.after_end_sent(stream);
-        }
+        let (parts, ()) = response.into_parts();
+        s.out
+            .push_front(Chunk::Head(parts.status, parts.headers, end_stream));
+        self.heads.push_back(stream.0);
         Ok(())
+    }
+
+    /// Encodes and queues the next response head whose stream is still
+    /// open (rule 1); true if one was queued.
+    fn send_next_head(&mut self) -> bool {
+        while let Some(id) = self.heads.pop_front() {
+            let Some(s) = self.streams.get_mut(&id) else {
+                continue; // reset or closed since: nothing is sent
+            };
+            let Some(Chunk::Head(status, headers, end)) = s.out.pop_front() else {
+                continue;
+            };
+            let mut fields: Vec<(&[u8], &[u8], bool)> = Vec::with_capacity(headers.len() + 1);
+            fields.push((b":status", status.as_str().as_bytes(), false));
+            for (name, value) in &headers {
+                if !skip_in_response(name) {
+                    fields.push((
+                        name.as_str().as_bytes(),
+                        value.as_bytes(),
+                        value.is_sensitive(),
+                    ));
+                }
+            }
+            let mut block = Vec::new();
+            self.encoder.encode(fields, &mut block);
+            let stream = StreamId(id);
+            self.queue_block(stream, Bytes::from(block), end);
+            if end {
+                self.after_end_sent(stream);
+            } else {
+                // Body chunks queued behind the head may go now.
+                self.schedule(id);
+            }
+            return true;
+        }
+        false
     }
 
     /// Queues body bytes (sent without copying, as slices of `data`).
@@ -155,6 +179,9 @@ impl Connection {
     /// Next frame to write, or `None` when there is nothing to send now.
     /// Frames come as (head, payload) pairs for vectored writes.
     pub fn poll_transmit(&mut self) -> Option<OutFrame> {
+        if self.control.is_empty() {
+            self.send_next_head();
+        }
         if let Some((f, peer_caused)) = self.control.pop_front() {
             self.on_control_sent(peer_caused);
             return Some(f);
@@ -167,6 +194,12 @@ impl Connection {
             let stream = StreamId(id);
             let frame = match s.out.pop_front() {
                 None => continue,
+                Some(head @ Chunk::Head(..)) => {
+                    // Not reached: a stream with a head to send is not
+                    // scheduled (`can_send`). Leave it to the head queue.
+                    s.out.push_front(head);
+                    continue;
+                }
                 Some(Chunk::Trailers(map)) => {
                     let mut block = Vec::new();
                     let fields = map

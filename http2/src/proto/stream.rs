@@ -14,6 +14,10 @@ use http::HeaderMap;
 /// Outgoing work of a stream, in order.
 #[derive(Debug)]
 pub enum Chunk {
+    /// The response head (status and fields), encoded only when it is
+    /// sent, so that a stream reset before then costs no HPACK state; true
+    /// if it ends the stream.
+    Head(http::StatusCode, HeaderMap, bool),
     /// Body bytes; the last chunk may carry END_STREAM.
     Data(Bytes, bool),
     /// Trailers, encoded only when reached so HPACK order equals wire order.
@@ -85,7 +89,8 @@ impl Stream {
     /// Has transmittable work given `conn_window`.
     pub fn can_send(&self, conn_window: i64) -> bool {
         match self.out.front() {
-            None => false,
+            // Sent from the connection's head queue, not in turns.
+            None | Some(Chunk::Head(..)) => false,
             Some(Chunk::Trailers(_)) => true,
             Some(Chunk::Data(b, _)) if b.is_empty() => true,
             Some(Chunk::Data(..)) => self.send_window > 0 && conn_window > 0,
