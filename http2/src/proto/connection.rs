@@ -119,9 +119,11 @@ pub struct Connection {
     pub(super) peer_caused_queued: usize,
     pub(super) streams: super::IdMap<Stream>,
     pub(super) ready: VecDeque<u32>,
-    /// Streams whose response head waits to be encoded and sent, in the
-    /// order the application gave them (send.rs rule 1).
-    pub(super) heads: VecDeque<u32>,
+    /// Response heads (stream, status, fields, END_STREAM) waiting to be
+    /// encoded and sent, in the order the application gave them (send.rs
+    /// rule 1). Its capacity is reused, so a response allocates nothing
+    /// here.
+    pub(super) heads: VecDeque<(u32, http::StatusCode, http::HeaderMap, bool)>,
     closed: VecDeque<(u32, Closed)>,
     pub(super) events: VecDeque<Event>,
     decoder: Decoder,

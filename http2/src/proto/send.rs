@@ -70,23 +70,21 @@ impl Connection {
         } else {
             SendState::Open
         };
+        s.head_pending = true;
         let (parts, ()) = response.into_parts();
-        s.out
-            .push_front(Chunk::Head(parts.status, parts.headers, end_stream));
-        self.heads.push_back(stream.0);
+        self.heads
+            .push_back((stream.0, parts.status, parts.headers, end_stream));
         Ok(())
     }
 
     /// Encodes and queues the next response head whose stream is still
     /// open (rule 1); true if one was queued.
     fn send_next_head(&mut self) -> bool {
-        while let Some(id) = self.heads.pop_front() {
+        while let Some((id, status, headers, end)) = self.heads.pop_front() {
             let Some(s) = self.streams.get_mut(&id) else {
                 continue; // reset or closed since: nothing is sent
             };
-            let Some(Chunk::Head(status, headers, end)) = s.out.pop_front() else {
-                continue;
-            };
+            s.head_pending = false;
             let mut fields: Vec<(&[u8], &[u8], bool)> = Vec::with_capacity(headers.len() + 1);
             fields.push((b":status", status.as_str().as_bytes(), false));
             for (name, value) in &headers {
@@ -194,12 +192,6 @@ impl Connection {
             let stream = StreamId(id);
             let frame = match s.out.pop_front() {
                 None => continue,
-                Some(head @ Chunk::Head(..)) => {
-                    // Not reached: a stream with a head to send is not
-                    // scheduled (`can_send`). Leave it to the head queue.
-                    s.out.push_front(head);
-                    continue;
-                }
                 Some(Chunk::Trailers(map)) => {
                     let mut block = Vec::new();
                     let fields = map
@@ -300,7 +292,7 @@ impl Connection {
         let Some(s) = self.streams.get(&stream.0) else {
             return;
         };
-        if !s.out.is_empty() {
+        if !s.out.is_empty() || s.head_pending {
             return;
         }
         if s.recv_closed {

@@ -14,10 +14,6 @@ use http::HeaderMap;
 /// Outgoing work of a stream, in order.
 #[derive(Debug)]
 pub enum Chunk {
-    /// The response head (status and fields), encoded only when it is
-    /// sent, so that a stream reset before then costs no HPACK state; true
-    /// if it ends the stream.
-    Head(http::StatusCode, HeaderMap, bool),
     /// Body bytes; the last chunk may carry END_STREAM.
     Data(Bytes, bool),
     /// Trailers, encoded only when reached so HPACK order equals wire order.
@@ -60,6 +56,9 @@ pub struct Stream {
     pub out_bytes: usize,
     /// Queued in the connection's ready list.
     pub scheduled: bool,
+    /// The response head waits in the connection's head queue; nothing
+    /// else of the stream may leave before it (send.rs rule 1).
+    pub head_pending: bool,
 }
 
 impl Stream {
@@ -78,19 +77,23 @@ impl Stream {
             out: VecDeque::new(),
             out_bytes: 0,
             scheduled: false,
+            head_pending: false,
         }
     }
 
     /// Both directions finished and nothing left to transmit.
     pub fn is_finished(&self) -> bool {
-        self.recv_closed && self.send == SendState::Done && self.out.is_empty()
+        self.recv_closed
+            && self.send == SendState::Done
+            && self.out.is_empty()
+            && !self.head_pending
     }
 
     /// Has transmittable work given `conn_window`.
     pub fn can_send(&self, conn_window: i64) -> bool {
         match self.out.front() {
-            // Sent from the connection's head queue, not in turns.
-            None | Some(Chunk::Head(..)) => false,
+            _ if self.head_pending => false,
+            None => false,
             Some(Chunk::Trailers(_)) => true,
             Some(Chunk::Data(b, _)) if b.is_empty() => true,
             Some(Chunk::Data(..)) => self.send_window > 0 && conn_window > 0,
