@@ -288,3 +288,49 @@ fn overflowed_tasks_run_before_newer_ones() {
         .unwrap();
     assert!(late <= 8, "a task ran {late} places after its spawn order");
 }
+
+/// Spawns `fillers` logging tasks and then one more, all from a task on
+/// the only worker, and returns the place at which the last one ran.
+fn place_of_last_spawn(fillers: usize) -> usize {
+    let rt = rt(1);
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let o = order.clone();
+    let spawner = rt.spawn(async move {
+        let mut all: Vec<_> = (0..fillers)
+            .map(|i| {
+                let o = o.clone();
+                goro::spawn(async move { o.lock().unwrap().push(i) })
+            })
+            .collect();
+        let o = o.clone();
+        all.push(goro::spawn(
+            async move { o.lock().unwrap().push(usize::MAX) },
+        ));
+        all
+    });
+    let children = rt.block_on(spawner).unwrap();
+    rt.block_on(async {
+        for child in children {
+            child.await.unwrap();
+        }
+    });
+    let order = order.lock().unwrap();
+    order.iter().position(|&i| i == usize::MAX).unwrap()
+}
+
+/// Rule 6 in `sched/worker.rs`: a spawn takes runnext (runs next, as Go's
+/// `newproc` does) while the ring is short, but behind a backlog of more
+/// than 32 tasks it queues at the back like everyone else.
+#[test]
+fn runnext_is_skipped_behind_a_backlog() {
+    assert_eq!(
+        place_of_last_spawn(4),
+        0,
+        "a short ring: the newest runs next"
+    );
+    assert_eq!(
+        place_of_last_spawn(100),
+        100,
+        "behind a backlog: the newest runs last"
+    );
+}

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //!  spawn / wake on a worker ──► runnext ──(kicked out)──► local ring (256)
+//!     (straight to the ring when it holds more than 32) ────────▲
 //!                                                            │ full: half
 //!  spawn / wake elsewhere ──────────────► global queue ◄─────┘
 //!                                             │ every 61 ticks, or when
@@ -52,6 +53,10 @@ pub(crate) struct Counters {
     /// Time not parked, as [`BusyClock`] encodes it.
     pub(crate) busy: BusyClock,
 }
+
+/// Above this many tasks in its ring, a worker stops handing woken or
+/// spawned tasks the runnext slot (worker.rs rule 6).
+pub(crate) const RUNNEXT_MAX_RING: usize = 32;
 
 /// Adds to a counter that only one thread writes.
 #[inline]
@@ -322,11 +327,23 @@ impl Shared {
     }
 
     /// A task was woken (or spawned): runnext on this runtime's worker,
-    /// else the global queue (Go's `ready()` / `newproc`).
+    /// else the global queue (Go's `ready()` / `newproc`). Behind a
+    /// backlog (the ring holds more than [`RUNNEXT_MAX_RING`] tasks) it
+    /// goes to the back of the ring instead (worker.rs rule 6).
     pub(crate) fn schedule_wake(&self, task: Notified) {
         match context::current_p(self) {
             Some(i) => {
                 let p = &self.ps[i];
+                if p.run_queue.len() > RUNNEXT_MAX_RING {
+                    // runnext's occupant is older than `task`: it goes first.
+                    let sink = ToInject::new(self, p);
+                    if let Some(old) = p.take_runnext() {
+                        p.run_queue.push_back(old, &sink);
+                    }
+                    p.run_queue.push_back(task, &sink);
+                    self.notify_parked();
+                    return;
+                }
                 if let Some(old) = p.put_runnext(task) {
                     p.run_queue.push_back(old, &ToInject::new(self, p));
                     // The ring now holds work another worker could take.

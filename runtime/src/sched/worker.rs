@@ -41,6 +41,12 @@
 //!    requests and its p99 was 2.5× tokio current_thread's (whose queue is
 //!    one unbounded FIFO). Other workers may take the shed tasks first;
 //!    the debt then pops whatever the global queue holds, at most as many.
+//! 6. runnext is for hand-offs (a wake or a spawn that the running task
+//!    will wait on), which it keeps cache-warm and quick. Behind a backlog
+//!    (more than `RUNNEXT_MAX_RING` tasks in the ring) a hand-off no longer
+//!    runs soon anyway, and jumping the queue only stretches everyone
+//!    else's wait: woken and spawned tasks then go to the back of the ring,
+//!    as Go's netpoll already puts the tasks it wakes.
 
 use std::time::{Duration, Instant};
 
