@@ -41,6 +41,18 @@ fn has_trailer(ev: &[Event], name: &str, value: &str) -> bool {
         .any(|e| matches!(e, Event::Trailers { trailers, .. } if trailers.get(name).is_some_and(|v| v == value)))
 }
 
+/// A connection with GET on stream 1 taken and a response head (no
+/// END_STREAM) handed to the core, not yet written.
+fn responding_on_stream_1() -> Peer {
+    let mut p = Peer::open(Builder::new());
+    p.get(1);
+    p.events();
+    p.conn
+        .send_response(StreamId(1), Response::new(()), false)
+        .unwrap();
+    p
+}
+
 fn rst(stream: u32, reason: Reason) -> Out {
     Out::Frame(Frame::RstStream {
         stream: StreamId(stream),
@@ -221,12 +233,7 @@ fn nothing_more_is_sent_on_a_stream_the_client_reset() {
     // so neither it nor the queued DATA goes out, and no RST_STREAM
     // answers the reset (§5.4.2). The HPACK state stays in step: the next
     // response decodes (the peer checks every block it reads).
-    let mut p = Peer::open(Builder::new());
-    p.get(1);
-    p.events();
-    p.conn
-        .send_response(StreamId(1), Response::new(()), false)
-        .unwrap();
+    let mut p = responding_on_stream_1();
     p.conn
         .send_data(StreamId(1), Bytes::from_static(b"queued"), false)
         .unwrap();
@@ -310,12 +317,7 @@ fn a_connect_stream_carries_no_trailers_from_the_server() {
 #[test]
 fn connection_specific_fields_are_dropped_from_response_trailers() {
     // §8.2.2: never generated, in trailers either.
-    let mut p = Peer::open(Builder::new());
-    p.get(1);
-    p.events();
-    p.conn
-        .send_response(StreamId(1), Response::new(()), false)
-        .unwrap();
+    let mut p = responding_on_stream_1();
     let mut t = HeaderMap::new();
     t.insert("connection", "close".parse().unwrap());
     t.insert("keep-alive", "5".parse().unwrap());
