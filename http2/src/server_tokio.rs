@@ -116,8 +116,9 @@ struct TokioIo<IO> {
     flushed: bool,
 }
 
-/// Slices handed to one vectored write.
-const IOVECS: usize = 64;
+/// Slices handed to one vectored write: a head and a payload for each of
+/// the driver's 64 frames a write, so a whole batch is one system call.
+const IOVECS: usize = 128;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
