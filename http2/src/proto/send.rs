@@ -85,17 +85,14 @@ impl Connection {
                 continue; // reset or closed since: nothing is sent
             };
             s.head_pending = false;
-            let mut fields: Vec<(&[u8], &[u8], bool)> = Vec::with_capacity(headers.len() + 1);
-            fields.push((b":status", status.as_str().as_bytes(), false));
-            for (name, value) in &headers {
-                if !skip_in_response(name) {
-                    fields.push((
-                        name.as_str().as_bytes(),
-                        value.as_bytes(),
-                        value.is_sensitive(),
-                    ));
-                }
-            }
+            // An iterator, not a list: one allocation fewer a response.
+            let status = (&b":status"[..], status.as_str().as_bytes(), false);
+            let fields = std::iter::once(status).chain(
+                headers
+                    .iter()
+                    .filter(|(name, _)| !skip_in_response(name))
+                    .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes(), v.is_sensitive())),
+            );
             let mut block = Vec::new();
             self.encoder.encode(fields, &mut block);
             let stream = StreamId(id);
