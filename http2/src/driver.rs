@@ -109,11 +109,12 @@ pub(crate) trait Transport {
     /// read in flight must survive a `Pending` (it is polled again later).
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>>;
 
-    /// Takes `frames` to write whole and in order; [`poll_write`] writes
-    /// them. The previous write has finished.
+    /// Takes `frames` (leaving the list empty) to write whole and in
+    /// order; [`poll_write`] writes them. The previous write has finished.
+    /// Taken, not borrowed: payloads move to the socket without a clone.
     ///
     /// [`poll_write`]: Transport::poll_write
-    fn start_write(&mut self, frames: &[OutFrame]);
+    fn start_write(&mut self, frames: &mut Vec<OutFrame>);
 
     /// Drives the write that [`start_write`](Transport::start_write) began,
     /// adding to `progress` the bytes each partial write hands to the
@@ -186,7 +187,7 @@ where
             let written = writes
                 .write(
                     &mut io,
-                    &frames,
+                    &mut frames,
                     &mut d.conn,
                     watch.as_mut(),
                     &mut hard,
@@ -311,7 +312,7 @@ impl<R: Runtime> Writes<R> {
     async fn write<T: Transport>(
         &mut self,
         io: &mut T,
-        frames: &[OutFrame],
+        frames: &mut Vec<OutFrame>,
         conn: &mut Connection,
         mut watch: Option<&mut Watch>,
         hard: &mut Option<Instant>,

@@ -181,13 +181,13 @@ impl Transport for GoroIo<'_> {
         Poll::Ready(result.map(|n| &self.buf[..n]))
     }
 
-    fn start_write(&mut self, frames: &[OutFrame]) {
+    fn start_write(&mut self, frames: &mut Vec<OutFrame>) {
         debug_assert!(self.write.is_none() && self.parts.is_empty());
-        for f in frames {
+        for f in frames.drain(..) {
             self.stage.extend_from_slice(&f.head);
             if f.payload.len() >= ZERO_COPY_MIN {
                 self.parts.push(self.stage.split().freeze());
-                self.parts.push(f.payload.clone());
+                self.parts.push(f.payload);
             } else {
                 self.stage.extend_from_slice(&f.payload);
             }

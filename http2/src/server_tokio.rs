@@ -133,10 +133,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
         }
     }
 
-    fn start_write(&mut self, frames: &[OutFrame]) {
-        debug_assert!(self.flushed && self.next == self.frames.len());
-        self.frames.clear();
-        self.frames.extend_from_slice(frames);
+    fn start_write(&mut self, frames: &mut Vec<OutFrame>) {
+        debug_assert!(self.flushed && self.frames.is_empty());
+        // The lists trade places: the driver keeps an empty one.
+        std::mem::swap(&mut self.frames, frames);
         (self.next, self.offset, self.flushed) = (0, 0, false);
     }
 
