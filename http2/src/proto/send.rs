@@ -85,18 +85,10 @@ impl Connection {
                 continue; // reset or closed since: nothing is sent
             };
             s.head_pending = false;
-            // An iterator, not a list: one allocation fewer a response.
             let status = (&b":status"[..], status.as_str().as_bytes(), false);
-            let fields = std::iter::once(status).chain(
-                headers
-                    .iter()
-                    .filter(|(name, _)| !skip_in_response(name))
-                    .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes(), v.is_sensitive())),
-            );
-            let mut block = Vec::new();
-            self.encoder.encode(fields, &mut block);
             let stream = StreamId(id);
-            self.queue_block(stream, Bytes::from(block), end);
+            let fields = std::iter::once(status).chain(sent_fields(&headers));
+            self.queue_header_block(stream, fields, end);
             if end {
                 self.after_end_sent(stream);
             } else {
@@ -190,13 +182,7 @@ impl Connection {
             let frame = match s.out.pop_front() {
                 None => continue,
                 Some(Chunk::Trailers(map)) => {
-                    let mut block = Vec::new();
-                    let fields = map
-                        .iter()
-                        .filter(|(n, _)| !skip_in_response(n))
-                        .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes(), v.is_sensitive()));
-                    self.encoder.encode(fields, &mut block);
-                    self.queue_block(stream, Bytes::from(block), true);
+                    self.queue_header_block(stream, sent_fields(&map), true);
                     self.after_end_sent(stream);
                     let (f, peer_caused) = self.control.pop_front().expect("block queued");
                     self.on_control_sent(peer_caused);
@@ -240,6 +226,19 @@ impl Connection {
             return Some(frame);
         }
         None
+    }
+
+    /// HPACK-encodes `fields` now (the caller sends blocks in encode order)
+    /// and queues them as `stream`'s header block.
+    fn queue_header_block<'a>(
+        &mut self,
+        stream: StreamId,
+        fields: impl IntoIterator<Item = (&'a [u8], &'a [u8], bool)>,
+        end_stream: bool,
+    ) {
+        let mut block = Vec::new();
+        self.encoder.encode(fields, &mut block);
+        self.queue_block(stream, Bytes::from(block), end_stream);
     }
 
     /// Appends a header block as HEADERS + CONTINUATION frames, each within
@@ -298,4 +297,13 @@ impl Connection {
             self.reset_local(stream, Reason::NO_ERROR, false);
         }
     }
+}
+
+/// The fields of a response head or trailers as the encoder takes them,
+/// without the connection-specific ones (§8.2.2). An iterator, not a list:
+/// one allocation fewer a response.
+fn sent_fields(map: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8], bool)> {
+    map.iter()
+        .filter(|(name, _)| !skip_in_response(name))
+        .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes(), v.is_sensitive()))
 }
