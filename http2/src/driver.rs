@@ -12,7 +12,9 @@
 //! One turn of the loop in [`serve`]:
 //! 1. hand every core event to its place (new request → a handler slot,
 //!    DATA → the request body's channel, reset → drop its body);
-//! 2. write everything the core has to send, up to 64 frames at a time;
+//! 2. write everything the core has to send, up to 64 frames at a time,
+//!    going back to 1 after each write (a write reads meanwhile, and what
+//!    it read is handed out before the turn waits);
 //! 3. wait for the first of: bytes from the socket (only while the core
 //!    [wants to read](Connection::wants_read)), a handler's reply or body
 //!    release, a chunk of a streamed body whose stream may send, the
@@ -180,10 +182,18 @@ where
     };
     loop {
         d.conn.handle_timeout(Instant::now());
-        while let Some(ev) = d.conn.poll_event() {
-            d.dispatch(ev);
-        }
-        while d.gather(&mut frames) {
+        // Events, then writes, until neither is left. A write reads
+        // meanwhile (§5.2.2), and the events of what it read must be
+        // handed out before the wait below: nothing else may ever end
+        // that wait (the client sent its last bytes during the write and
+        // now waits for the answer).
+        loop {
+            while let Some(ev) = d.conn.poll_event() {
+                d.dispatch(ev);
+            }
+            if !d.gather(&mut frames) {
+                break;
+            }
             let written = writes
                 .write(
                     &mut io,
@@ -763,3 +773,7 @@ where
         }
     }
 }
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

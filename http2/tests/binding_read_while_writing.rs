@@ -14,6 +14,7 @@
 //! reading lets the upload finish, and every stream's echo then arrives
 //! byte for byte. Once per binding.
 
+#[macro_use]
 mod common;
 mod support;
 
@@ -134,36 +135,4 @@ fn server_reads_while_its_write_is_blocked(b: Binding) {
     }
 }
 
-// By hand rather than `per_binding!`: on goro the test is ignored for now.
-// About 1 run in 50 stalls there (mostly io_uring, once on epoll in CI):
-// at the stall the server has taken every upload byte from the kernel
-// (`ss`: Recv-Q 0, bytes_received = all), yet its driver saw one 16 KiB
-// read fewer; the read op created while the write op was pending never
-// completes. A lost completion of a read overlapping a write on one
-// socket, not understood yet (docs/http2.md, "Not yet"). Run it with
-// `cargo test -p goro-http2 --test binding_read_while_writing -- --ignored`.
-#[cfg(feature = "tokio")]
-mod on_tokio {
-    #[test]
-    fn server_reads_while_its_write_is_blocked() {
-        super::server_reads_while_its_write_is_blocked(crate::common::Binding::Tokio)
-    }
-}
-
-#[cfg(feature = "goro")]
-mod on_goro_uring {
-    #[test]
-    #[ignore = "about 1 run in 50 stalls: a read overlapping a write loses its completion (see the note above)"]
-    fn server_reads_while_its_write_is_blocked() {
-        super::server_reads_while_its_write_is_blocked(crate::common::Binding::GoroUring)
-    }
-}
-
-#[cfg(feature = "goro")]
-mod on_goro_epoll {
-    #[test]
-    #[ignore = "stalled once in CI like the io_uring run (see the note above)"]
-    fn server_reads_while_its_write_is_blocked() {
-        super::server_reads_while_its_write_is_blocked(crate::common::Binding::GoroEpoll)
-    }
-}
+per_binding!(server_reads_while_its_write_is_blocked);
