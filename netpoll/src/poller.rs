@@ -100,7 +100,7 @@ impl Poller {
     /// completes, with the error, and its completion hands the buffers
     /// back: a refused submit loses nothing.
     pub fn submit(&mut self, op: Op, token: u64) -> io::Result<OpId> {
-        let id = self.ops.insert(op.0, token);
+        let id = self.ops.insert(op.kind, token, op.keep);
         let Poller {
             sys,
             ops,
@@ -161,7 +161,10 @@ impl Poller {
     /// Forgets everything about `fd` before the caller closes it itself
     /// (needed on epoll, which keeps descriptors registered; a no-op on
     /// io_uring). Ops still waiting on it complete with `ECANCELED`.
-    /// [`Op::close`](crate::Op::close) does this for you.
+    /// [`Op::close`](crate::Op::close) does this for you. With
+    /// [`Op::keep_open`](crate::Op::keep_open), call it before dropping
+    /// your own reference: io_uring ops that hold one still keep the
+    /// descriptor open until they end.
     pub fn release_fd(&mut self, fd: RawFd) {
         let Poller {
             sys,

@@ -18,8 +18,14 @@
 //! 4. `abandoned` entries are still in flight but nobody wants their result:
 //!    their final completion frees the buffers (and closes any descriptor the
 //!    kernel created for them) instead of reporting it.
+//! 5. An entry may hold the descriptor its op names (`Op::keep_open`); the
+//!    reference drops with the entry, so under rule 1 the number stays open
+//!    until the final completion, abandoned or not.
 
 use std::fmt;
+use std::os::fd::OwnedFd;
+
+use crate::sync::Arc;
 
 /// Identifies one submitted operation for as long as it is in flight.
 ///
@@ -71,6 +77,9 @@ pub(crate) struct Entry<T> {
     pub(crate) cancelling: bool,
     /// The owner gave the operation up (rule 4).
     pub(crate) abandoned: bool,
+    /// The op's descriptor, held open while the entry lives (rule 5).
+    #[expect(dead_code, reason = "held only to be dropped with the entry")]
+    pub(crate) keep: Option<Arc<OwnedFd>>,
 }
 
 #[derive(Debug)]
@@ -98,13 +107,15 @@ impl<T> Default for Table<T> {
 }
 
 impl<T> Table<T> {
-    /// Adds an operation; returns its id.
-    pub(crate) fn insert(&mut self, op: T, token: u64) -> OpId {
+    /// Adds an operation, with the descriptor it holds open (rule 5);
+    /// returns its id.
+    pub(crate) fn insert(&mut self, op: T, token: u64, keep: Option<Arc<OwnedFd>>) -> OpId {
         let entry = Entry {
             op,
             token,
             cancelling: false,
             abandoned: false,
+            keep,
         };
         self.live += 1;
         if let Some(index) = self.free.pop() {
@@ -226,7 +237,7 @@ mod tests {
             for s in steps {
                 match s {
                     Step::Submit => {
-                        let id = table.insert(next, next);
+                        let id = table.insert(next, next, None);
                         prop_assert!(!model.contains_key(&id), "live id reissued");
                         model.insert(id, next);
                         issued.push(id);
@@ -273,9 +284,9 @@ mod tests {
     #[test]
     fn stale_id_after_reuse_is_ignored() {
         let mut t: Table<&str> = Table::default();
-        let a = t.insert("a", 1);
+        let a = t.insert("a", 1, None);
         t.remove(a).unwrap();
-        let b = t.insert("b", 2);
+        let b = t.insert("b", 2, None);
         assert_eq!(a.index(), b.index(), "slot should be reused");
         assert!(t.get_mut(a).is_none());
         assert!(t.remove(a).is_none());

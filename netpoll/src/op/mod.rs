@@ -35,6 +35,7 @@ use io_uring::squeue;
 
 use crate::bufring::BufRing;
 use crate::reactor::Direction;
+use crate::sync::Arc;
 use crate::table::OpId;
 
 pub use addr::PeerAddr;
@@ -136,11 +137,19 @@ impl Readiness {
 /// An operation to submit to a [`Poller`](crate::Poller).
 ///
 /// Descriptors are borrowed by number: the caller keeps them open until the
-/// operation completes (or passes ownership to [`Op::close`]). Sockets and
-/// pipes must be non-blocking, which the epoll backend needs and io_uring
-/// tolerates.
+/// operation's final completion (or passes ownership to [`Op::close`], or
+/// lends it with [`Op::keep_open`]). On io_uring that includes an op the
+/// caller abandoned: its SQE names the descriptor by number, and the kernel
+/// resolves the number only when the ring is next entered, so a number
+/// closed and reused before then would send the op to another socket.
+/// Sockets and pipes must be non-blocking, which the epoll backend needs
+/// and io_uring tolerates.
 #[derive(Debug)]
-pub struct Op(pub(crate) OpKind);
+pub struct Op {
+    pub(crate) kind: OpKind,
+    /// Held until the final completion ([`Op::keep_open`]).
+    pub(crate) keep: Option<Arc<OwnedFd>>,
+}
 
 #[derive(Debug)]
 pub(crate) enum OpKind {
@@ -161,18 +170,48 @@ pub(crate) enum OpKind {
 }
 
 impl Op {
+    const fn of(kind: OpKind) -> Op {
+        Op { kind, keep: None }
+    }
+
+    /// Holds `fd` (the descriptor the op names) open until the op's final
+    /// completion, also if the op is abandoned meanwhile: the poller drops
+    /// this reference when it frees the op, so the number cannot be closed
+    /// and reused by another socket while the op may still reach the
+    /// kernel. Share `fd` between a socket's owner and its ops; it closes
+    /// with the last of them.
+    ///
+    /// ```
+    /// use std::os::fd::{AsRawFd, OwnedFd};
+    /// use std::sync::Arc;
+    /// use goro_netpoll::{Op, Poller};
+    /// let mut poller = Poller::new()?;
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// a.set_nonblocking(true)?;
+    /// let fd = Arc::new(OwnedFd::from(a));
+    /// let read = Op::recv(fd.as_raw_fd(), Vec::with_capacity(64)).keep_open(fd.clone());
+    /// let id = poller.submit(read, 1)?;
+    /// poller.abandon(id);
+    /// drop(fd); // still open: the abandoned read holds it until it ends
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn keep_open(mut self, fd: Arc<OwnedFd>) -> Op {
+        self.keep = Some(fd);
+        self
+    }
+
     /// Accepts one connection on a listening socket.
     pub fn accept(listener: RawFd) -> Op {
-        Op(OpKind::Accept(accept::Accept::new(listener, false)))
+        Op::of(OpKind::Accept(accept::Accept::new(listener, false)))
     }
     /// Accepts connections until cancelled: one completion (with `more`) per
     /// connection. Multishot `ACCEPT` on io_uring.
     pub fn accept_multi(listener: RawFd) -> Op {
-        Op(OpKind::Accept(accept::Accept::new(listener, true)))
+        Op::of(OpKind::Accept(accept::Accept::new(listener, true)))
     }
     /// Connects a non-blocking socket to `addr`.
     pub fn connect(socket: RawFd, addr: SocketAddr) -> Op {
-        Op(OpKind::Connect(connect::Connect::new(socket, addr)))
+        Op::of(OpKind::Connect(connect::Connect::new(socket, addr)))
     }
     /// Waits for a connect already under way on `socket` to finish, and
     /// completes as that connect would: `Ok(0)` once connected, or its
@@ -218,13 +257,13 @@ impl Op {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn connect_resume(socket: RawFd) -> Op {
-        Op(OpKind::Connect(connect::Connect::resume(socket)))
+        Op::of(OpKind::Connect(connect::Connect::resume(socket)))
     }
     /// Receives into the spare capacity of `buf` (`buf.capacity() - buf.len()`
     /// bytes at most). `Ok(0)` is end of stream, so give it a buffer with
     /// spare capacity (with none, the kernel reads nothing and says 0).
     pub fn recv(socket: RawFd, buf: Vec<u8>) -> Op {
-        Op(OpKind::Recv(recv::Recv::new(socket, buf)))
+        Op::of(OpKind::Recv(recv::Recv::new(socket, buf)))
     }
     /// Receives until cancelled or end of stream, taking a buffer from the
     /// poller's buffer ring per shot (configure it with
@@ -232,11 +271,11 @@ impl Op {
     /// connection holds no receive buffer. Each completion carries the bytes
     /// in a fresh `Vec`.
     pub fn recv_multi(socket: RawFd) -> Op {
-        Op(OpKind::RecvMulti(recv_multi::RecvMulti::new(socket)))
+        Op::of(OpKind::RecvMulti(recv_multi::RecvMulti::new(socket)))
     }
     /// Sends `buf`; may send less than all of it (see the result).
     pub fn send(socket: RawFd, buf: Vec<u8>) -> Op {
-        Op(OpKind::Send(send::Send::new(socket, buf)))
+        Op::of(OpKind::Send(send::Send::new(socket, buf)))
     }
     /// Sends `buf` as one datagram to `addr` (a UDP socket, connected or
     /// not): `IORING_OP_SENDMSG` with a name on io_uring, `sendmsg` on
@@ -260,7 +299,7 @@ impl Op {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn send_to(socket: RawFd, buf: Vec<u8>, addr: SocketAddr) -> Op {
-        Op(OpKind::SendTo(send_to::SendTo::new(
+        Op::of(OpKind::SendTo(send_to::SendTo::new(
             socket,
             buf,
             addr::RawAddr::new(addr),
@@ -270,7 +309,7 @@ impl Op {
     /// is a path or a Linux abstract name (an unnamed address fails with
     /// `EINVAL`, as `sendto` does).
     pub fn send_to_unix(socket: RawFd, buf: Vec<u8>, addr: &UnixAddr) -> Op {
-        Op(OpKind::SendTo(send_to::SendTo::new(
+        Op::of(OpKind::SendTo(send_to::SendTo::new(
             socket,
             buf,
             addr::RawAddr::unix(addr),
@@ -283,19 +322,19 @@ impl Op {
     /// sender with [`PeerAddr::as_inet`] or [`PeerAddr::as_unix`]); a
     /// failure or a cancel hands back [`Output::Buf`], unchanged.
     pub fn recv_from(socket: RawFd, buf: Vec<u8>) -> Op {
-        Op(OpKind::RecvFrom(recv_from::RecvFrom::new(socket, buf)))
+        Op::of(OpKind::RecvFrom(recv_from::RecvFrom::new(socket, buf)))
     }
     /// Zero-copy send (opt-in): on io_uring the kernel sends from `buf`'s
     /// pages without copying, and the completion (buffer included) arrives
     /// once the kernel has let go of them; TCP and UDP only. On epoll it is
     /// an ordinary send. Worth it for large payloads, not for small ones.
     pub fn send_zc(socket: RawFd, buf: Vec<u8>) -> Op {
-        Op(OpKind::SendZc(send_zc::SendZc::new(socket, buf)))
+        Op::of(OpKind::SendZc(send_zc::SendZc::new(socket, buf)))
     }
     /// Sends the buffers in order with one `sendmsg` (a frame header and its
     /// payload, without copying them together); may send less than all.
     pub fn send_vectored(socket: RawFd, bufs: Vec<Vec<u8>>) -> Op {
-        Op(OpKind::SendVectored(send_vectored::SendVectored::new(
+        Op::of(OpKind::SendVectored(send_vectored::SendVectored::new(
             socket,
             send_vectored::Parts::Owned(bufs),
         )))
@@ -321,7 +360,7 @@ impl Op {
     /// # drop(b);
     /// ```
     pub fn send_vectored_bytes(socket: RawFd, bufs: Vec<bytes::Bytes>) -> Op {
-        Op(OpKind::SendVectored(send_vectored::SendVectored::new(
+        Op::of(OpKind::SendVectored(send_vectored::SendVectored::new(
             socket,
             send_vectored::Parts::Shared(bufs),
         )))
@@ -329,29 +368,29 @@ impl Op {
     /// Reads into the spare capacity of `buf`, at `offset` for files or at
     /// the current position (`None`, pipes and files).
     pub fn read(fd: RawFd, buf: Vec<u8>, offset: Option<u64>) -> Op {
-        Op(OpKind::Read(read::Read::new(fd, buf, offset)))
+        Op::of(OpKind::Read(read::Read::new(fd, buf, offset)))
     }
     /// Writes `buf`, at `offset` or the current position.
     pub fn write(fd: RawFd, buf: Vec<u8>, offset: Option<u64>) -> Op {
-        Op(OpKind::Write(write::Write::new(fd, buf, offset)))
+        Op::of(OpKind::Write(write::Write::new(fd, buf, offset)))
     }
     /// Closes `fd`. On epoll, operations still queued on it complete with
     /// `ECANCELED` first.
     pub fn close(fd: OwnedFd) -> Op {
-        Op(OpKind::Close(close::Close::new(fd.into_raw_fd())))
+        Op::of(OpKind::Close(close::Close::new(fd.into_raw_fd())))
     }
     /// Completes with `Ok(0)` after `after`.
     pub fn timeout(after: Duration) -> Op {
-        Op(OpKind::Timeout(timeout::Timeout::new(after)))
+        Op::of(OpKind::Timeout(timeout::Timeout::new(after)))
     }
     /// Completes once `fd` is ready for `interest` (one shot).
     pub fn poll(fd: RawFd, interest: Interest) -> Op {
-        Op(OpKind::Poll(poll::PollOp::new(fd, interest, false)))
+        Op::of(OpKind::Poll(poll::PollOp::new(fd, interest, false)))
     }
     /// Reports readiness edges for `fd` until cancelled (what
     /// [`Poller::register`](crate::Poller::register) submits).
     pub fn poll_multi(fd: RawFd, interest: Interest) -> Op {
-        Op(OpKind::Poll(poll::PollOp::new(fd, interest, true)))
+        Op::of(OpKind::Poll(poll::PollOp::new(fd, interest, true)))
     }
 }
 
@@ -385,7 +424,7 @@ impl Op {
     /// ```
     pub fn try_now(&mut self, scratch: &mut [u8]) -> TryNow {
         let mut ctx = EpollCtx { scratch };
-        match self.0.attempt(&mut ctx) {
+        match self.kind.attempt(&mut ctx) {
             Attempt::Done(r) => TryNow::Done(r),
             Attempt::Shot(r, out) => TryNow::Shot(r, out),
             Attempt::Again(Side::Read) => TryNow::WouldBlock(Direction::Read),
@@ -396,20 +435,20 @@ impl Op {
     /// Turns a finished operation and its result into what the caller gets
     /// (the buffer back, an accepted socket, readiness bits).
     pub fn finish(self, res: io::Result<usize>) -> (io::Result<usize>, Output) {
-        self.0.finish(res)
+        self.kind.finish(res)
     }
 
     /// True for an operation that completes more than once (multishot
     /// accept and receive, readiness registrations).
     pub fn is_multishot(&self) -> bool {
-        self.0.is_multishot()
+        self.kind.is_multishot()
     }
 
     /// For a plain receive into a buffer: the room it offers, so a caller
     /// can tell a short read (a stream drained until its next edge) from a
     /// full one. `None` for every other op.
     pub fn read_room(&self) -> Option<usize> {
-        self.0.read_room()
+        self.kind.read_room()
     }
 }
 
