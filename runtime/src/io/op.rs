@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 
 use goro_netpoll::{Op, Output, Registration};
@@ -157,20 +157,26 @@ pub(crate) struct Submission {
     /// How to start the op again if its ring retires (`ring.rs` rule 6);
     /// `None` for ops that never wait long, and once the caller cancels.
     restart: Option<Restart>,
+    /// The descriptor, for the op started again (which must hold it open
+    /// like the first, see [`Route::Ring`]); only for restartable ops.
+    keep: Option<Arc<OwnedFd>>,
 }
 
 impl Submission {
-    /// Starts `op` on this thread's ring, or on the runtime's ring;
+    /// Starts `op` on this thread's ring, or on the runtime's ring,
+    /// holding `fd` (the descriptor it names) open until the op ends;
     /// `restart`: see [`Started::start`].
-    pub(crate) fn start(op: Op, restart: Option<Restart>) -> Submission {
+    pub(crate) fn start(op: Op, restart: Option<Restart>, fd: Arc<OwnedFd>) -> Submission {
         let state = spare::take();
-        let (ring, token) = driver::submit(op, state.clone(), restart.is_some());
+        let keep = restart.is_some().then(|| fd.clone());
+        let (ring, token) = driver::submit(op.keep_open(fd), state.clone(), restart.is_some());
         Submission {
             ring,
             token,
             state: Some(state),
             done: false,
             restart,
+            keep,
         }
     }
 
@@ -200,15 +206,15 @@ impl Submission {
                 return Poll::Ready(Some((shot, true)));
             }
             self.done = true;
-            match (shot, self.restart) {
-                ((Err(e), output), Some((fd, rebuild)))
+            match (shot, self.restart, self.keep.take()) {
+                ((Err(e), output), Some((fd, rebuild)), Some(keep))
                     if retired && e.raw_os_error() == Some(libc::ECANCELED) =>
                 {
                     // The old submission is done: dropping it recycles its
                     // mailbox instead of abandoning anything.
-                    *self = Submission::start(rebuild(fd, output), self.restart);
+                    *self = Submission::start(rebuild(fd, output), self.restart, keep);
                 }
-                (shot, _) => return Poll::Ready(Some((shot, false))),
+                (shot, _, _) => return Poll::Ready(Some((shot, false))),
             }
         }
     }
@@ -234,6 +240,21 @@ impl Drop for Submission {
     }
 }
 
+/// Where an op on a socket runs, as the socket says
+/// (`SocketFd::route`).
+pub(crate) enum Route {
+    /// On a ring (io_uring). The op holds the descriptor open until its
+    /// final completion, even if abandoned: its SQE names the socket by
+    /// number, resolved only when the ring next enters the kernel, so a
+    /// number closed and reused before then would send it to another
+    /// socket (`Op::keep_open`).
+    Ring(Arc<OwnedFd>),
+    /// On the runtime reactor's readiness (epoll), on the task's thread.
+    Ready(Registration),
+    /// The descriptor could not be registered.
+    Failed(io::Error),
+}
+
 /// An op once started: on a ring (io_uring), or driven by the runtime
 /// reactor's readiness on the task's own thread (epoll).
 pub(crate) enum Started {
@@ -244,21 +265,16 @@ pub(crate) enum Started {
 }
 
 impl Started {
-    /// Starts `op`. `reg` is the descriptor's reactor registration on
-    /// epoll, `None` on io_uring. `restart`, for ops that may wait
+    /// Starts `op` where `route` says. `restart`, for ops that may wait
     /// indefinitely: if the ring the op lands on retires (its thread gave
     /// its P away with `block_in_place`), the ring cancels the op and the
     /// submission starts it again from `restart` on the ring of the thread
     /// that polls it next, so it does not keep the old thread alive.
-    pub(crate) fn start(
-        op: Op,
-        reg: Option<io::Result<Registration>>,
-        restart: Option<Restart>,
-    ) -> Started {
-        match reg {
-            None => Started::Ring(Submission::start(op, restart)),
-            Some(Ok(reg)) => Started::Ready(ReadyOp::new(op, reg)),
-            Some(Err(e)) => Started::Failed(Some(op.finish(Err(e)))),
+    pub(crate) fn start(op: Op, route: Route, restart: Option<Restart>) -> Started {
+        match route {
+            Route::Ring(fd) => Started::Ring(Submission::start(op, restart, fd)),
+            Route::Ready(reg) => Started::Ready(ReadyOp::new(op, reg)),
+            Route::Failed(e) => Started::Failed(Some(op.finish(Err(e)))),
         }
     }
 
@@ -318,11 +334,11 @@ impl OpFuture {
         }
     }
 
-    /// Submits the op if it is not yet submitted (`reg` as in
+    /// Submits the op if it is not yet submitted (`route` as in
     /// [`Started::start`], asked only then).
-    pub(crate) fn start(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
+    pub(crate) fn start(&mut self, route: impl FnOnce() -> Route) {
         if let Some(op) = self.op.take() {
-            self.sub = Some(Started::start(op, reg(), self.restart));
+            self.sub = Some(Started::start(op, route(), self.restart));
         }
     }
 
@@ -348,8 +364,8 @@ impl OpFuture {
 
     /// See [`Submission::cancel`]. An op not yet polled is started first
     /// and cancelled at once, so its buffer comes back the usual way.
-    pub(crate) fn cancel(&mut self, reg: impl FnOnce() -> Option<io::Result<Registration>>) {
-        self.start(reg);
+    pub(crate) fn cancel(&mut self, route: impl FnOnce() -> Route) {
+        self.start(route);
         if let Some(sub) = &mut self.sub {
             sub.cancel();
         }

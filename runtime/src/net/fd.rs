@@ -7,7 +7,10 @@
 //!    tasks starting their first ops at once register it once.
 //! 2. On drop it is deregistered *before* it closes: the number cannot be
 //!    reused while the reactor still thinks it is registered.
-//! 3. io_uring keeps no per-descriptor state: nothing to register.
+//! 3. io_uring keeps no per-descriptor state: nothing to register. Each
+//!    ring op holds the descriptor open until its final completion
+//!    ([`Route::Ring`]), so it closes when the last of the socket and its
+//!    ops lets go, never while an op may still name its number.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -16,6 +19,7 @@ use goro_netpoll::Registration;
 
 use crate::io::driver;
 use crate::io::netpoll::Netpoll;
+use crate::io::op::Route;
 use crate::sync::{Arc, Mutex, OnceLock};
 
 /// A non-blocking socket known to the I/O driver.
@@ -27,8 +31,9 @@ pub(crate) struct SocketFd {
     stream: bool,
     reg: OnceLock<(Arc<Netpoll>, Registration)>,
     init: Mutex<()>,
-    /// Closed after `drop` deregistered it (fields drop after `Drop::drop`).
-    _fd: OwnedFd,
+    /// Closed after `drop` deregistered it (fields drop after `Drop::drop`),
+    /// once no ring op holds it any more (rule 3).
+    fd: Arc<OwnedFd>,
 }
 
 impl SocketFd {
@@ -48,7 +53,7 @@ impl SocketFd {
             stream,
             reg: OnceLock::new(),
             init: Mutex::new(()),
-            _fd: fd,
+            fd: Arc::new(fd),
         }
     }
 
@@ -68,9 +73,14 @@ impl SocketFd {
         self.register()
     }
 
-    /// [`ready_reg`](Self::ready_reg), owned.
-    pub(crate) fn registration(&self) -> Option<io::Result<Registration>> {
-        self.ready_reg().map(|r| r.cloned())
+    /// Where an op on this socket runs: the reactor on epoll, a ring on
+    /// io_uring (rule 3).
+    pub(crate) fn route(&self) -> Route {
+        match self.ready_reg() {
+            None => Route::Ring(self.fd.clone()),
+            Some(Ok(reg)) => Route::Ready(reg.clone()),
+            Some(Err(e)) => Route::Failed(e),
+        }
     }
 
     #[cold]

@@ -148,7 +148,7 @@ impl<'a, T> IoFuture<'a, T> {
             self.inner = Inner::Op(OpFuture::new(io.take_op(fd.raw())));
         }
         if let Inner::Op(op) = &mut self.inner {
-            op.cancel(|| fd.registration());
+            op.cancel(|| fd.route());
         }
     }
 }
@@ -181,7 +181,7 @@ impl<T> Future for IoFuture<'_, T> {
         }
         match &mut this.inner {
             Inner::Op(op) => {
-                op.start(|| fd.registration());
+                op.start(|| fd.route());
                 op.poll_op(cx).map(this.map)
             }
             Inner::Stream(_) => unreachable!("a stream operation became an op above"),

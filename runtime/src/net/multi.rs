@@ -42,7 +42,7 @@ impl<'a> Multi<'a> {
         }
         if let Some(op) = self.op.take() {
             let restart = Some((self.fd.raw(), self.make));
-            self.sub = Some(Started::start(op, self.fd.registration(), restart));
+            self.sub = Some(Started::start(op, self.fd.route(), restart));
         }
         let Some(sub) = self.sub.as_mut() else {
             return Poll::Ready(None);

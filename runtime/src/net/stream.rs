@@ -121,7 +121,7 @@ impl StreamCore {
         interest: Interest,
     ) -> Poll<io::Result<()>> {
         let op = slot.get_or_insert_with(|| readiness_op(self.fd.raw(), interest));
-        op.start(|| self.fd.registration());
+        op.start(|| self.fd.route());
         match op.poll_op(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready((r, _)) => {
