@@ -11,30 +11,58 @@ use crate::frame::{HEAD_LEN, Head, flags, kind};
 use crate::hpack::Encoder;
 use crate::proto::PREFACE;
 
-/// A socket whose reads come from a script and whose writes each stay
-/// pending for one poll (waking the task, as a socket that drains would).
-/// Reads listed in `during_write` become available only once a write is
-/// pending, so the driver sees them through its read-meanwhile path.
+/// What the scripted socket will still read, and what it was written.
+#[derive(Default)]
+struct Wire {
+    /// Chunks in order. A *held* chunk (`true`) arrives only while a write
+    /// is pending, or when the driver has gone quiet without it (the
+    /// executor then lets it through): the driver sees it either through
+    /// its read-meanwhile path or through its wait.
+    reads: VecDeque<(Vec<u8>, bool)>,
+    /// A write is pending: held chunks come through.
+    writing: bool,
+    written: Vec<u8>,
+}
+
+/// A socket reading from a [`Wire`], whose writes each stay pending for
+/// a scripted number of polls (waking the task each time, as a socket that
+/// drains would).
 struct Scripted {
-    reads: VecDeque<Vec<u8>>,
-    during_write: VecDeque<Vec<u8>>,
+    wire: Arc<Mutex<Wire>>,
     /// The bytes `poll_read` lent out last.
     current: Vec<u8>,
-    /// The write in progress, and whether it was already polled pending.
-    write: Option<(Vec<u8>, bool)>,
-    written: Arc<Mutex<Vec<u8>>>,
+    /// The write in progress, and the pending polls it has left.
+    write: Option<(Vec<u8>, u32)>,
+    /// Pending polls of each write in turn, cycled; `[1]` by default.
+    pending_polls: Vec<u32>,
+    writes: usize,
+}
+
+impl Scripted {
+    fn new(wire: &Arc<Mutex<Wire>>) -> Scripted {
+        Scripted {
+            wire: wire.clone(),
+            current: Vec::new(),
+            write: None,
+            pending_polls: vec![1],
+            writes: 0,
+        }
+    }
 }
 
 impl Transport for Scripted {
     fn poll_read(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        // Nothing else ever arrives: no waker is kept, as a socket whose
-        // peer went quiet would never use it.
-        match self.reads.pop_front() {
-            Some(bytes) => {
+        // No waker is kept: what arrives later, the executor delivers by
+        // polling again (`run_until_quiet`).
+        let mut wire = self.wire.lock().expect("lock");
+        let writing = wire.writing;
+        match wire.reads.front() {
+            Some((_, held)) if !held || writing => {
+                let (bytes, _) = wire.reads.pop_front().expect("front");
                 self.current = bytes;
                 Poll::Ready(Ok(&self.current))
             }
-            None => Poll::Pending,
+            _ => Poll::Pending,
         }
     }
 
@@ -44,21 +72,25 @@ impl Transport for Scripted {
             bytes.extend_from_slice(&f.head);
             bytes.extend_from_slice(&f.payload);
         }
-        self.write = Some((bytes, false));
+        let polls = self.pending_polls[self.writes % self.pending_polls.len()];
+        self.writes += 1;
+        self.write = Some((bytes, polls));
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>, progress: &Progress) -> Poll<io::Result<()>> {
+        let mut wire = self.wire.lock().expect("lock");
         match &mut self.write {
             None => Poll::Ready(Ok(())),
-            Some((_, polled @ false)) => {
-                *polled = true;
-                self.reads.extend(self.during_write.drain(..));
+            Some((_, left @ 1..)) => {
+                *left -= 1;
+                wire.writing = true;
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
-            Some((bytes, true)) => {
+            Some((bytes, 0)) => {
                 progress.add(bytes.len());
-                self.written.lock().expect("lock").append(bytes);
+                wire.written.append(bytes);
+                wire.writing = false;
                 self.write = None;
                 Poll::Ready(Ok(()))
             }
@@ -66,7 +98,8 @@ impl Transport for Scripted {
     }
 
     async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.written.lock().expect("lock").extend_from_slice(bytes);
+        let mut wire = self.wire.lock().expect("lock");
+        wire.written.extend_from_slice(bytes);
         Ok(())
     }
 
@@ -107,21 +140,26 @@ impl Wake for Flag {
     }
 }
 
-/// Polls `fut` until it ends or stops waking itself (it waits on input
-/// that will never come); true if it ended.
-fn run_until_quiet(fut: impl Future<Output = io::Result<()>>) -> bool {
+/// Polls `fut` until it ends or goes quiet for good: when it stops
+/// waking itself, a held chunk of `wire` (if one is next) is let through
+/// and it is polled again. True if it ended.
+fn run_until_quiet(fut: impl Future<Output = io::Result<()>>, wire: &Arc<Mutex<Wire>>) -> bool {
     let flag = Arc::new(Flag::default());
     let waker = Waker::from(flag.clone());
     let mut cx = Context::from_waker(&waker);
     let mut fut = std::pin::pin!(fut);
-    for _ in 0..1_000 {
+    for _ in 0..10_000 {
         flag.0.store(false, Ordering::SeqCst);
         if let Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
             r.expect("the connection ended with an error");
             return true;
         }
-        if !flag.0.load(Ordering::SeqCst) {
-            return false;
+        if flag.0.load(Ordering::SeqCst) {
+            continue;
+        }
+        match wire.lock().expect("lock").reads.front_mut() {
+            Some((_, held @ true)) => *held = false,
+            _ => return false,
         }
     }
     panic!("the driver kept waking itself");
@@ -157,8 +195,11 @@ fn get(stream: u32) -> Vec<u8> {
     )
 }
 
-/// The (kind, flags, stream, payload) of every frame in `wire`.
-fn frames(wire: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
+/// A frame as written: kind, flags, stream, payload.
+type WireFrame = (u8, u8, u32, Vec<u8>);
+
+/// Every frame in `wire`.
+fn frames(wire: &[u8]) -> Vec<WireFrame> {
     let mut out = Vec::new();
     let mut at = 0;
     while at + HEAD_LEN <= wire.len() {
@@ -175,6 +216,45 @@ fn frames(wire: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
     out
 }
 
+/// The client's opening: preface and an empty SETTINGS.
+fn hello() -> Vec<u8> {
+    let mut v = PREFACE.to_vec();
+    v.extend(frame(kind::SETTINGS, 0, 0, &[]));
+    v
+}
+
+/// Serves `reads` until the driver goes quiet; returns the streams that
+/// got a whole response ("hello", ended), and what was written.
+fn serve_script(
+    reads: Vec<(Vec<u8>, bool)>,
+    pending_polls: Vec<u32>,
+) -> (Vec<u32>, Vec<WireFrame>) {
+    let wire = Arc::new(Mutex::new(Wire {
+        reads: reads.into(),
+        ..Wire::default()
+    }));
+    let io = Scripted {
+        pending_polls,
+        ..Scripted::new(&wire)
+    };
+    let handler = |_req: Request<RequestBody>| async {
+        Response::new(ResponseBody::Full(Bytes::from_static(b"hello")))
+    };
+    let ended = run_until_quiet(
+        serve::<_, Inline, _, _>(io, Builder::new(), None, handler),
+        &wire,
+    );
+    assert!(!ended, "the connection should wait for more requests");
+    let out = frames(&wire.lock().expect("lock").written);
+    let mut answered: Vec<u32> = out
+        .iter()
+        .filter(|(k, f, _, p)| *k == kind::DATA && f & flags::END_STREAM != 0 && p == b"hello")
+        .map(|f| f.2)
+        .collect();
+    answered.sort_unstable();
+    (answered, out)
+}
+
 /// A request read while the driver's write is pending, when nothing else
 /// arrives afterwards, is still answered: its event is handed out after
 /// the write instead of waiting for a wake that never comes. Before the
@@ -183,31 +263,44 @@ fn frames(wire: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
 /// time in 50 on this).
 #[test]
 fn a_request_read_during_a_write_is_answered_when_nothing_follows() {
-    let mut hello = PREFACE.to_vec();
-    hello.extend(frame(kind::SETTINGS, 0, 0, &[]));
-    let written = Arc::new(Mutex::new(Vec::new()));
-    let io = Scripted {
-        reads: VecDeque::from([hello]),
-        during_write: VecDeque::from([get(1)]),
-        current: Vec::new(),
-        write: None,
-        written: written.clone(),
-    };
-    let handler = |_req: Request<RequestBody>| async {
-        Response::new(ResponseBody::Full(Bytes::from_static(b"hello")))
-    };
-    let ended = run_until_quiet(serve::<_, Inline, _, _>(io, Builder::new(), None, handler));
-    assert!(!ended, "the connection should wait for more requests");
-    let out = frames(&written.lock().expect("lock"));
-    let on_stream_1: Vec<_> = out.iter().filter(|f| f.2 == 1).collect();
-    assert!(
-        matches!(on_stream_1.first(), Some((k, _, _, _)) if *k == kind::HEADERS),
-        "no response head for the request read during the write: {out:?}"
-    );
-    assert!(
-        on_stream_1
-            .iter()
-            .any(|(k, f, _, p)| *k == kind::DATA && f & flags::END_STREAM != 0 && p == b"hello"),
-        "no response body: {out:?}"
-    );
+    let reads = vec![(hello(), false), (get(1), true)];
+    let (answered, out) = serve_script(reads, vec![1]);
+    assert_eq!(answered, [1], "not answered; written: {out:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// However the client's bytes are cut, and whichever of them arrive
+    /// while a write is pending (read meanwhile) or while the driver
+    /// waits, and however long each write stays pending, every request is
+    /// answered once the bytes stop.
+    #[test]
+    fn every_request_is_answered_however_reads_and_writes_interleave(
+        requests in 1u32..8,
+        cuts in proptest::collection::vec(1usize..200, 1..12),
+        held in proptest::collection::vec(proptest::bool::ANY, 12),
+        pending_polls in proptest::collection::vec(0u32..4, 1..6),
+    ) {
+        let mut bytes = hello();
+        for i in 0..requests {
+            bytes.extend(get(2 * i + 1));
+        }
+        let mut reads = Vec::new();
+        let mut rest = &bytes[..];
+        for (i, cut) in cuts.iter().enumerate() {
+            if rest.is_empty() {
+                break;
+            }
+            let (chunk, tail) = rest.split_at((*cut).min(rest.len()));
+            reads.push((chunk.to_vec(), held[i]));
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            reads.push((rest.to_vec(), false));
+        }
+        let (answered, out) = serve_script(reads, pending_polls);
+        let all: Vec<u32> = (0..requests).map(|i| 2 * i + 1).collect();
+        proptest::prop_assert_eq!(answered, all, "written: {:?}", out);
+    }
 }
