@@ -165,16 +165,15 @@ fn run_until_quiet(fut: impl Future<Output = io::Result<()>>, wire: &Arc<Mutex<W
     panic!("the driver kept waking itself");
 }
 
+/// A frame's bytes, as the server's own encoder lays them out.
 fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let head = Head {
-        len: payload.len() as u32,
+    let f = OutFrame::new(
         kind,
         flags,
-        stream: StreamId(stream),
-    };
-    let mut v = head.encode().to_vec();
-    v.extend_from_slice(payload);
-    v
+        StreamId(stream),
+        Bytes::copy_from_slice(payload),
+    );
+    [&f.head[..], &f.payload[..]].concat()
 }
 
 /// `GET /` on `stream`, ending it.
