@@ -13,8 +13,8 @@ use goro_netpoll::Interest;
 
 use super::future::IoFuture;
 use super::multi::RecvStream;
-use super::stream::StreamCore;
-use crate::io::op::{Exclusive, OpFuture};
+use super::stream::{ReadySlot, StreamCore};
+use crate::io::op::Exclusive;
 use crate::sync::Arc;
 
 pub(crate) fn split(core: Arc<StreamCore>) -> (OwnedReadHalf, OwnedWriteHalf) {
@@ -33,7 +33,7 @@ pub(crate) fn split(core: Arc<StreamCore>) -> (OwnedReadHalf, OwnedWriteHalf) {
 /// The reading half of a split stream.
 pub struct OwnedReadHalf {
     pub(super) core: Arc<StreamCore>,
-    pub(super) rd: Exclusive<Option<OpFuture>>,
+    pub(super) rd: Exclusive<ReadySlot>,
 }
 
 impl OwnedReadHalf {
@@ -61,7 +61,7 @@ impl OwnedReadHalf {
 /// The writing half of a split stream.
 pub struct OwnedWriteHalf {
     pub(super) core: Arc<StreamCore>,
-    pub(super) wr: Exclusive<Option<OpFuture>>,
+    pub(super) wr: Exclusive<ReadySlot>,
 }
 
 impl OwnedWriteHalf {

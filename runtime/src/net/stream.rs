@@ -21,6 +21,14 @@ use super::future::{
 use crate::io::op::OpFuture;
 
 /// A connected, non-blocking stream socket.
+/// Where a stream's readiness-style `poll_read` or `poll_write` keeps its
+/// wait for readiness between polls (an io_uring poll op; on epoll the
+/// reactor's registration waits instead and the slot stays empty). Boxed:
+/// an op future is about 180 bytes, and every stream carries two slots
+/// that owned-buffer users never fill, so inline they were most of an
+/// idle connection's memory (docs/runtime-io.md, idle connections).
+pub(crate) type ReadySlot = Option<Box<OpFuture>>;
+
 pub(crate) struct StreamCore {
     pub(crate) fd: SocketFd,
 }
@@ -116,11 +124,11 @@ impl StreamCore {
     /// Waits in `slot` until `interest` is ready.
     fn poll_ready(
         &self,
-        slot: &mut Option<OpFuture>,
+        slot: &mut ReadySlot,
         cx: &mut Context<'_>,
         interest: Interest,
     ) -> Poll<io::Result<()>> {
-        let op = slot.get_or_insert_with(|| readiness_op(self.fd.raw(), interest));
+        let op = slot.get_or_insert_with(|| Box::new(readiness_op(self.fd.raw(), interest)));
         op.start(|| self.fd.route());
         match op.poll_op(cx) {
             Poll::Pending => Poll::Pending,
@@ -133,7 +141,7 @@ impl StreamCore {
 
     pub(crate) fn poll_read(
         &self,
-        slot: &mut Option<OpFuture>,
+        slot: &mut ReadySlot,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
@@ -149,7 +157,7 @@ impl StreamCore {
     /// initialised.
     pub(crate) fn poll_read_uninit(
         &self,
-        slot: &mut Option<OpFuture>,
+        slot: &mut ReadySlot,
         cx: &mut Context<'_>,
         buf: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
@@ -163,7 +171,7 @@ impl StreamCore {
 
     pub(crate) fn poll_write(
         &self,
-        slot: &mut Option<OpFuture>,
+        slot: &mut ReadySlot,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
@@ -180,7 +188,7 @@ impl StreamCore {
     #[cfg_attr(not(any(feature = "futures-io", feature = "hyper")), allow(dead_code))]
     pub(crate) fn poll_write_vectored(
         &self,
-        slot: &mut Option<OpFuture>,
+        slot: &mut ReadySlot,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
@@ -223,7 +231,7 @@ impl StreamCore {
     ///   fires (a poll op on a socket that is already ready fires at once).
     fn poll_io(
         &self,
-        slot: &mut Option<OpFuture>,
+        slot: &mut ReadySlot,
         cx: &mut Context<'_>,
         dir: Direction,
         want: usize,

@@ -13,8 +13,8 @@ use super::future::IoFuture;
 use super::multi::{Incoming, RecvStream};
 use super::resolve::ToConnectAddrs;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use super::stream::{StreamCore, cvt};
-use crate::io::op::{Exclusive, OpFuture, Shot};
+use super::stream::{ReadySlot, StreamCore, cvt};
+use crate::io::op::{Exclusive, Shot};
 use crate::sync::Arc;
 
 /// Backlog of listening sockets (the kernel caps it at `somaxconn`); large
@@ -104,8 +104,8 @@ impl fmt::Debug for TcpListener {
 /// [`poll_read`](Self::poll_read), ...) for adapters that need `&mut [u8]`.
 pub struct TcpStream {
     pub(super) core: Arc<StreamCore>,
-    pub(super) rd: Exclusive<Option<OpFuture>>,
-    pub(super) wr: Exclusive<Option<OpFuture>>,
+    pub(super) rd: Exclusive<ReadySlot>,
+    pub(super) wr: Exclusive<ReadySlot>,
 }
 
 impl TcpStream {

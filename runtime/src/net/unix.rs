@@ -12,8 +12,8 @@ use goro_netpoll::{Interest, Output};
 use super::fd::SocketFd;
 use super::future::IoFuture;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use super::stream::StreamCore;
-use crate::io::op::{Exclusive, OpFuture, Shot};
+use super::stream::{ReadySlot, StreamCore};
+use crate::io::op::{Exclusive, Shot};
 use crate::sync::Arc;
 
 /// A Unix-domain listening socket.
@@ -91,8 +91,8 @@ impl fmt::Debug for UnixListener {
 /// ```
 pub struct UnixStream {
     pub(super) core: Arc<StreamCore>,
-    pub(super) rd: Exclusive<Option<OpFuture>>,
-    pub(super) wr: Exclusive<Option<OpFuture>>,
+    pub(super) rd: Exclusive<ReadySlot>,
+    pub(super) wr: Exclusive<ReadySlot>,
 }
 
 impl UnixStream {
