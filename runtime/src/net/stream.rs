@@ -20,7 +20,6 @@ use super::future::{
 };
 use crate::io::op::OpFuture;
 
-/// A connected, non-blocking stream socket.
 /// Where a stream's readiness-style `poll_read` or `poll_write` keeps its
 /// wait for readiness between polls (an io_uring poll op; on epoll the
 /// reactor's registration waits instead and the slot stays empty). Boxed:
@@ -29,6 +28,7 @@ use crate::io::op::OpFuture;
 /// idle connection's memory (docs/runtime-io.md, idle connections).
 pub(crate) type ReadySlot = Option<Box<OpFuture>>;
 
+/// A connected, non-blocking stream socket.
 pub(crate) struct StreamCore {
     pub(crate) fd: SocketFd,
 }
