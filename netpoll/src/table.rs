@@ -23,9 +23,8 @@
 //!    until the final completion, abandoned or not.
 
 use std::fmt;
-use std::os::fd::OwnedFd;
 
-use crate::sync::Arc;
+use crate::shared_fd::SharedFd;
 
 /// Identifies one submitted operation for as long as it is in flight.
 ///
@@ -79,7 +78,7 @@ pub(crate) struct Entry<T> {
     pub(crate) abandoned: bool,
     /// The op's descriptor, held open while the entry lives (rule 5).
     #[expect(dead_code, reason = "held only to be dropped with the entry")]
-    pub(crate) keep: Option<Arc<OwnedFd>>,
+    pub(crate) keep: Option<SharedFd>,
 }
 
 #[derive(Debug)]
@@ -109,7 +108,7 @@ impl<T> Default for Table<T> {
 impl<T> Table<T> {
     /// Adds an operation, with the descriptor it holds open (rule 5);
     /// returns its id.
-    pub(crate) fn insert(&mut self, op: T, token: u64, keep: Option<Arc<OwnedFd>>) -> OpId {
+    pub(crate) fn insert(&mut self, op: T, token: u64, keep: Option<SharedFd>) -> OpId {
         let entry = Entry {
             op,
             token,

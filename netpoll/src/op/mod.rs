@@ -35,7 +35,7 @@ use io_uring::squeue;
 
 use crate::bufring::BufRing;
 use crate::reactor::Direction;
-use crate::sync::Arc;
+use crate::shared_fd::SharedFd;
 use crate::table::OpId;
 
 pub use addr::PeerAddr;
@@ -148,7 +148,7 @@ impl Readiness {
 pub struct Op {
     pub(crate) kind: OpKind,
     /// Held until the final completion ([`Op::keep_open`]).
-    pub(crate) keep: Option<Arc<OwnedFd>>,
+    pub(crate) keep: Option<SharedFd>,
 }
 
 #[derive(Debug)]
@@ -183,19 +183,18 @@ impl Op {
     ///
     /// ```
     /// use std::os::fd::{AsRawFd, OwnedFd};
-    /// use std::sync::Arc;
-    /// use goro_netpoll::{Op, Poller};
+    /// use goro_netpoll::{Op, Poller, SharedFd};
     /// let mut poller = Poller::new()?;
     /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
     /// a.set_nonblocking(true)?;
-    /// let fd = Arc::new(OwnedFd::from(a));
+    /// let fd = SharedFd::from(OwnedFd::from(a));
     /// let read = Op::recv(fd.as_raw_fd(), Vec::with_capacity(64)).keep_open(fd.clone());
     /// let id = poller.submit(read, 1)?;
     /// poller.abandon(id);
     /// drop(fd); // still open: the abandoned read holds it until it ends
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn keep_open(mut self, fd: Arc<OwnedFd>) -> Op {
+    pub fn keep_open(mut self, fd: SharedFd) -> Op {
         self.keep = Some(fd);
         self
     }

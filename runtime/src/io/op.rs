@@ -11,10 +11,10 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll, Waker};
 
-use goro_netpoll::{Op, Output, Registration};
+use goro_netpoll::{Op, Output, Registration, SharedFd};
 
 use super::driver;
 use super::ready::ReadyOp;
@@ -154,21 +154,20 @@ pub(crate) struct Submission {
     state: Option<Arc<OpState>>,
     /// The final shot has been taken: nothing left to abandon.
     done: bool,
-    /// How to start the op again if its ring retires (`ring.rs` rule 6);
-    /// `None` for ops that never wait long, and once the caller cancels.
-    restart: Option<Restart>,
-    /// The descriptor, for the op started again (which must hold it open
-    /// like the first, see [`Route::Ring`]); only for restartable ops.
-    keep: Option<Arc<OwnedFd>>,
+    /// How to start the op again if its ring retires (`ring.rs` rule 6):
+    /// its descriptor (which the new op holds open like the first, see
+    /// [`Route::Ring`]) and the rebuild. `None` for ops that never wait
+    /// long, and once the caller cancels.
+    restart: Option<(SharedFd, Rebuild)>,
 }
 
 impl Submission {
     /// Starts `op` on this thread's ring, or on the runtime's ring,
     /// holding `fd` (the descriptor it names) open until the op ends;
-    /// `restart`: see [`Started::start`].
-    pub(crate) fn start(op: Op, restart: Option<Restart>, fd: Arc<OwnedFd>) -> Submission {
+    /// `rebuild`: see [`Started::start`].
+    pub(crate) fn start(op: Op, fd: SharedFd, rebuild: Option<Rebuild>) -> Submission {
         let state = spare::take();
-        let keep = restart.is_some().then(|| fd.clone());
+        let restart = rebuild.map(|rebuild| (fd.clone(), rebuild));
         let (ring, token) = driver::submit(op.keep_open(fd), state.clone(), restart.is_some());
         Submission {
             ring,
@@ -176,7 +175,6 @@ impl Submission {
             state: Some(state),
             done: false,
             restart,
-            keep,
         }
     }
 
@@ -206,15 +204,16 @@ impl Submission {
                 return Poll::Ready(Some((shot, true)));
             }
             self.done = true;
-            match (shot, self.restart, self.keep.take()) {
-                ((Err(e), output), Some((fd, rebuild)), Some(keep))
+            match (shot, self.restart.take()) {
+                ((Err(e), output), Some((fd, rebuild)))
                     if retired && e.raw_os_error() == Some(libc::ECANCELED) =>
                 {
                     // The old submission is done: dropping it recycles its
                     // mailbox instead of abandoning anything.
-                    *self = Submission::start(rebuild(fd, output), self.restart, keep);
+                    let op = rebuild(fd.as_raw_fd(), output);
+                    *self = Submission::start(op, fd, Some(rebuild));
                 }
-                (shot, _, _) => return Poll::Ready(Some((shot, false))),
+                (shot, _) => return Poll::Ready(Some((shot, false))),
             }
         }
     }
@@ -248,7 +247,7 @@ pub(crate) enum Route {
     /// number, resolved only when the ring next enters the kernel, so a
     /// number closed and reused before then would send it to another
     /// socket (`Op::keep_open`).
-    Ring(Arc<OwnedFd>),
+    Ring(SharedFd),
     /// On the runtime reactor's readiness (epoll), on the task's thread.
     Ready(Registration),
     /// The descriptor could not be registered.
@@ -265,14 +264,14 @@ pub(crate) enum Started {
 }
 
 impl Started {
-    /// Starts `op` where `route` says. `restart`, for ops that may wait
+    /// Starts `op` where `route` says. `rebuild`, for ops that may wait
     /// indefinitely: if the ring the op lands on retires (its thread gave
     /// its P away with `block_in_place`), the ring cancels the op and the
-    /// submission starts it again from `restart` on the ring of the thread
+    /// submission starts it again from `rebuild` on the ring of the thread
     /// that polls it next, so it does not keep the old thread alive.
-    pub(crate) fn start(op: Op, route: Route, restart: Option<Restart>) -> Started {
+    pub(crate) fn start(op: Op, route: Route, rebuild: Option<Rebuild>) -> Started {
         match route {
-            Route::Ring(fd) => Started::Ring(Submission::start(op, restart, fd)),
+            Route::Ring(fd) => Started::Ring(Submission::start(op, fd, rebuild)),
             Route::Ready(reg) => Started::Ready(ReadyOp::new(op, reg)),
             Route::Failed(e) => Started::Failed(Some(op.finish(Err(e)))),
         }
@@ -301,17 +300,13 @@ impl Started {
 /// for the descriptor.
 pub(crate) type Rebuild = fn(RawFd, Output) -> Op;
 
-/// How an op is started again after its ring retired: the descriptor and
-/// the rebuild.
-pub(crate) type Restart = (RawFd, Rebuild);
-
 /// A one-shot op, started on first poll.
 pub(crate) struct OpFuture {
     op: Option<Op>,
     sub: Option<Started>,
     /// For ops that may wait indefinitely (a read on an idle connection, an
-    /// accept): how to start them again if their ring retires.
-    restart: Option<Restart>,
+    /// accept): how to build them again if their ring retires.
+    rebuild: Option<Rebuild>,
 }
 
 impl OpFuture {
@@ -319,7 +314,7 @@ impl OpFuture {
         OpFuture {
             op: Some(op),
             sub: None,
-            restart: None,
+            rebuild: None,
         }
     }
 
@@ -327,9 +322,9 @@ impl OpFuture {
     /// cancelled there and started again from `rebuild(fd, output)` on the
     /// ring of the thread that polls it next, so that a read waiting on an
     /// idle connection does not keep that ring's thread alive.
-    pub(crate) fn restartable(op: Op, fd: RawFd, rebuild: Rebuild) -> OpFuture {
+    pub(crate) fn restartable(op: Op, rebuild: Rebuild) -> OpFuture {
         OpFuture {
-            restart: Some((fd, rebuild)),
+            rebuild: Some(rebuild),
             ..OpFuture::new(op)
         }
     }
@@ -338,7 +333,7 @@ impl OpFuture {
     /// [`Started::start`], asked only then).
     pub(crate) fn start(&mut self, route: impl FnOnce() -> Route) {
         if let Some(op) = self.op.take() {
-            self.sub = Some(Started::start(op, route(), self.restart));
+            self.sub = Some(Started::start(op, route(), self.rebuild));
         }
     }
 

@@ -15,7 +15,7 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use goro_netpoll::Registration;
+use goro_netpoll::{Registration, SharedFd};
 
 use crate::io::driver;
 use crate::io::netpoll::Netpoll;
@@ -33,7 +33,7 @@ pub(crate) struct SocketFd {
     init: Mutex<()>,
     /// Closed after `drop` deregistered it (fields drop after `Drop::drop`),
     /// once no ring op holds it any more (rule 3).
-    fd: Arc<OwnedFd>,
+    fd: SharedFd,
 }
 
 impl SocketFd {
@@ -53,7 +53,7 @@ impl SocketFd {
             stream,
             reg: OnceLock::new(),
             init: Mutex::new(()),
-            fd: Arc::new(fd),
+            fd: SharedFd::from(fd),
         }
     }
 

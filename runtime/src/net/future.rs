@@ -59,7 +59,7 @@ impl<'a, T> IoFuture<'a, T> {
         map: fn(Shot) -> T,
     ) -> Self {
         IoFuture {
-            inner: Inner::Op(OpFuture::restartable(op, fd.raw(), rebuild)),
+            inner: Inner::Op(OpFuture::restartable(op, rebuild)),
             fd,
             map,
         }
@@ -175,7 +175,7 @@ impl<T> Future for IoFuture<'_, T> {
                         Direction::Read => rebuild_recv,
                         Direction::Write => rebuild_send,
                     };
-                    this.inner = Inner::Op(OpFuture::restartable(op, fd.raw(), rebuild));
+                    this.inner = Inner::Op(OpFuture::restartable(op, rebuild));
                 }
             }
         }
@@ -221,7 +221,7 @@ pub(crate) fn readiness_op(fd: RawFd, interest: Interest) -> OpFuture {
     } else {
         return OpFuture::new(op);
     };
-    OpFuture::restartable(op, fd, rebuild)
+    OpFuture::restartable(op, rebuild)
 }
 
 /// Result and buffer of a read or write.

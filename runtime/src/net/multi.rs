@@ -41,8 +41,7 @@ impl<'a> Multi<'a> {
             return Poll::Ready(None);
         }
         if let Some(op) = self.op.take() {
-            let restart = Some((self.fd.raw(), self.make));
-            self.sub = Some(Started::start(op, self.fd.route(), restart));
+            self.sub = Some(Started::start(op, self.fd.route(), Some(self.make)));
         }
         let Some(sub) = self.sub.as_mut() else {
             return Poll::Ready(None);
