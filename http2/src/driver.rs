@@ -93,7 +93,7 @@ use crate::write_stall::{Progress, Stall};
 use crate::{Connection, Event, Reason};
 
 /// Frames gathered per write.
-const FRAMES_PER_WRITE: usize = 64;
+pub(crate) const FRAMES_PER_WRITE: usize = 64;
 
 /// How long responses may still be written after the peer's end of
 /// stream. A stream whose request body was cut off can never finish, so

@@ -117,8 +117,8 @@ struct TokioIo<IO> {
 }
 
 /// Slices handed to one vectored write: a head and a payload for each of
-/// the driver's 64 frames a write, so a whole batch is one system call.
-const IOVECS: usize = 128;
+/// the driver's frames a write, so a whole batch is one system call.
+const IOVECS: usize = 2 * driver::FRAMES_PER_WRITE;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for TokioIo<IO> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
